@@ -1,0 +1,48 @@
+"""ipyanimagic: JavaScript <-> Python calls in Jupyter, and kernel-rendered animations.
+
+``%load_ext ipyanimagic`` registers the magics; everything they do is also available
+as plain functions here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import registry
+from .dispatcher import WithBuffers, expose
+from .jsexec import JsExec, jsexec
+from .transport import BridgeWidget
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BridgeWidget",
+    "JsExec",
+    "WithBuffers",
+    "__version__",
+    "expose",
+    "jsexec",
+    "load_ipython_extension",
+    "registry",
+    "unload_ipython_extension",
+]
+
+_loaded: dict[int, Any] = {}
+
+
+def load_ipython_extension(shell: Any) -> None:
+    """``%load_ext ipyanimagic``: register the magics (once per shell)."""
+    from . import magics
+
+    if id(shell) in _loaded:
+        return
+    _loaded[id(shell)] = magics.load(shell)
+
+
+def unload_ipython_extension(shell: Any) -> None:
+    """``%unload_ext ipyanimagic``: remove the magics and every hook added at load."""
+    from . import magics
+
+    registered = _loaded.pop(id(shell), None)
+    if registered is not None:
+        magics.unload(shell, registered)

@@ -1,0 +1,140 @@
+// ipyanimagic bridge client: JavaScript -> Python calls over a widget's comm.
+//
+// One small ES module, included by every control's module. A request is
+//   {id, key, method, args} (+ binary buffers)
+// and the kernel answers each one exactly once with
+//   {id, ok: true, result, outputs?} or {id, ok: false, error: {type, message, traceback}}.
+// Several requests may be in flight; replies are matched by id, so order does not
+// matter. Every promise settles: with the result, with the Python error, or when the
+// call times out, is aborted, or the widget (or its kernel) goes away.
+
+export class BridgeError extends Error {
+  constructor(type, message, traceback = [], extra = {}) {
+    super(message);
+    // `name` is the Python exception type ("ZeroDivisionError"), or one of the bridge's
+    // own: "TimeoutError", "AbortError", "Disconnected", "SendError", "ProtocolError",
+    // "UnknownKey", "UnknownMethod", "BadArguments".
+    this.name = type;
+    this.type = type;
+    this.traceback = traceback;
+    Object.assign(this, extra);
+  }
+}
+
+let bridgeCount = 0;
+
+export function createBridge(model, { timeout = 60000, onOutput = logOutputs } = {}) {
+  // A per-bridge prefix keeps ids unique when several views share one model.
+  const prefix = `${Date.now().toString(36)}${(++bridgeCount).toString(36)}`;
+  let counter = 0;
+  let closedReason = null;
+  const pending = new Map();
+
+  function settle(id) {
+    const entry = pending.get(id);
+    if (!entry) return null;
+    pending.delete(id);
+    if (entry.timer) clearTimeout(entry.timer);
+    if (entry.signal) entry.signal.removeEventListener("abort", entry.onAbort);
+    return entry;
+  }
+
+  function onMessage(msg, buffers) {
+    if (!msg || typeof msg !== "object" || !("ok" in msg) || !("id" in msg)) return;
+    if (msg.id === null) {
+      // The kernel could not read the id of one of our requests: nothing to match.
+      console.error("ipyanimagic: unmatched error reply", msg.error);
+      return;
+    }
+    const entry = settle(msg.id);
+    if (!entry) return; // another view's request, or one that timed out / was aborted
+    if (Array.isArray(msg.outputs) && msg.outputs.length) {
+      try {
+        entry.onOutput(msg.outputs);
+      } catch (err) {
+        console.error("ipyanimagic: output handler failed", err);
+      }
+    }
+    if (msg.ok) {
+      entry.resolve(entry.raw ? { result: msg.result, buffers: buffers || [] } : msg.result);
+    } else {
+      const e = msg.error || {};
+      entry.reject(
+        new BridgeError(e.type || "Error", e.message || "", e.traceback || [], {
+          outputs: msg.outputs || [],
+        }),
+      );
+    }
+  }
+  model.on("msg:custom", onMessage);
+
+  function call(key, method, args = {}, options = {}) {
+    const {
+      timeout: ms = timeout,
+      signal = null,
+      buffers = [],
+      raw = false,
+      onOutput: outputHandler = onOutput,
+    } = options;
+    if (closedReason !== null) {
+      return Promise.reject(new BridgeError("Disconnected", closedReason));
+    }
+    if (signal && signal.aborted) {
+      return Promise.reject(new BridgeError("AbortError", `${method}: aborted`));
+    }
+    const id = `${prefix}-${++counter}`;
+    return new Promise((resolve, reject) => {
+      const entry = { resolve, reject, raw, signal, onOutput: outputHandler, timer: null };
+      entry.onAbort = () => {
+        if (settle(id)) reject(new BridgeError("AbortError", `${method}: aborted`));
+      };
+      if (ms > 0 && Number.isFinite(ms)) {
+        entry.timer = setTimeout(() => {
+          if (settle(id)) {
+            reject(new BridgeError("TimeoutError", `${method}: no reply within ${ms} ms`));
+          }
+        }, ms);
+      }
+      if (signal) signal.addEventListener("abort", entry.onAbort, { once: true });
+      pending.set(id, entry);
+      try {
+        model.send({ id, key, method, args }, undefined, buffers);
+      } catch (err) {
+        settle(id);
+        reject(new BridgeError("SendError", `${method}: ${err && err.message ? err.message : err}`));
+      }
+    });
+  }
+
+  function close(reason = "the widget was closed") {
+    if (closedReason !== null) return;
+    closedReason = reason;
+    model.off("msg:custom", onMessage);
+    for (const id of [...pending.keys()]) {
+      const entry = settle(id);
+      entry.reject(new BridgeError("Disconnected", reason));
+    }
+  }
+
+  return {
+    call,
+    close,
+    get inFlight() {
+      return pending.size;
+    },
+    get closed() {
+      return closedReason !== null;
+    },
+  };
+}
+
+// Default home for what Python printed while answering: the browser console.
+export function logOutputs(outputs) {
+  for (const out of outputs) {
+    if (out.output_type === "stream") {
+      (out.name === "stderr" ? console.warn : console.log)(`[python] ${out.text}`);
+    } else if (out.data && out.data["text/plain"] !== undefined) {
+      console.log(`[python] ${out.data["text/plain"]}`);
+    }
+  }
+}

@@ -1,0 +1,209 @@
+// %%jsexec: run a cell's JavaScript (or HTML with scripts) in its output, with a
+// kernel API. Rendered by Jinja from templates/jsexec.js; bridge.js is included below.
+{% include "bridge.js" %}
+
+const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor;
+const PARAMS = ["element", "kernel", "IPython", "python"];
+let execCount = 0;
+
+// What the 2013 seed's callbacks.output(out_type, out) expects, from a Jupyter output.
+function seedOutput(out) {
+  switch (out.output_type) {
+    case "stream":
+      return ["stream", { data: out.text, text: out.text, name: out.name }];
+    case "execute_result":
+      return ["pyout", { data: out.data, metadata: out.metadata || {} }];
+    case "error":
+      return ["pyerr", { ename: out.ename, evalue: out.evalue, traceback: out.traceback || [] }];
+    default:
+      return ["display_data", { data: out.data, metadata: out.metadata || {} }];
+  }
+}
+
+// The message type and content a current Jupyter front end would have seen.
+function iopubMessage(out, msgId) {
+  const types = { stream: "stream", execute_result: "execute_result", error: "error" };
+  const msgType = types[out.output_type] || "display_data";
+  const content = { ...out };
+  delete content.output_type;
+  if (msgType === "execute_result") content.execution_count = null;
+  return { header: { msg_type: msgType, msg_id: `${msgId}-out` }, parent_header: { msg_id: msgId }, content };
+}
+
+function makeApi(bridge, key, element, showError) {
+  const renderOutputs = (outputs) => showOutputs(element, outputs);
+
+  const kernel = {
+    // Compatible with IPython.notebook.kernel.execute of the 2013 notebook.
+    execute(code, callbacks = {}, options = {}) {
+      const msgId = `ipyanimagic-execute-${++execCount}`;
+      const silent = Boolean(options && options.silent);
+      const deliver = (outputs) => {
+        if (silent) return;
+        for (const out of outputs) {
+          if (callbacks.output) {
+            const [type, payload] = seedOutput(out);
+            callbacks.output(type, payload);
+          }
+          if (callbacks.iopub && callbacks.iopub.output) callbacks.iopub.output(iopubMessage(out, msgId));
+        }
+      };
+      bridge
+        .call(key, "execute", { code: String(code) })
+        .then((outputs) => {
+          deliver(outputs);
+          const failed = outputs.some((o) => o.output_type === "error");
+          if (callbacks.shell && callbacks.shell.reply) {
+            callbacks.shell.reply({ content: { status: failed ? "error" : "ok" } });
+          }
+        })
+        .catch((err) => {
+          // The call never reached Python (disconnected, timed out): say so the seed's way.
+          deliver([{ output_type: "error", ename: err.name, evalue: err.message, traceback: [] }]);
+          if (callbacks.shell && callbacks.shell.reply) callbacks.shell.reply({ content: { status: "error" } });
+        })
+        .catch(showError);
+      return msgId;
+    },
+  };
+
+  const python = {
+    exec: (code) => bridge.call(key, "exec", { code: String(code) }),
+    eval: (expr) => bridge.call(key, "eval", { expr: String(expr) }, { onOutput: renderOutputs }),
+    get: (name) => bridge.call(key, "get", { name }, { onOutput: renderOutputs }),
+    set: (name, value) => bridge.call(key, "set", { name, value: value === undefined ? null : value }),
+    call: (name, ...args) => bridge.call(key, "call", { name, args }, { onOutput: renderOutputs }),
+  };
+
+  return { kernel, IPython: { notebook: { kernel } }, python };
+}
+
+function outputArea(element) {
+  let area = element.querySelector(":scope > .ipyanimagic-outputs");
+  if (!area) {
+    area = document.createElement("div");
+    area.className = "ipyanimagic-outputs";
+    element.appendChild(area);
+  }
+  return area;
+}
+
+// Printed output of python.eval/get/call goes to the cell, as it would in a cell.
+function showOutputs(element, outputs) {
+  const area = outputArea(element);
+  for (const out of outputs) {
+    const pre = document.createElement("pre");
+    if (out.output_type === "stream") {
+      pre.className = out.name === "stderr" ? "ipyanimagic-stderr" : "ipyanimagic-stdout";
+      pre.textContent = out.text;
+    } else if (out.data && "image/png" in out.data) {
+      const img = document.createElement("img");
+      img.src = `data:image/png;base64,${out.data["image/png"]}`;
+      area.appendChild(img);
+      continue;
+    } else {
+      pre.textContent = (out.data && out.data["text/plain"]) || "";
+    }
+    area.appendChild(pre);
+  }
+}
+
+function errorReporter(element) {
+  return (err) => {
+    console.error("ipyanimagic %%jsexec:", err);
+    const box = document.createElement("pre");
+    box.className = "ipyanimagic-error";
+    box.setAttribute("role", "alert");
+    const head = `${(err && err.name) || "Error"}: ${(err && err.message) || err}`;
+    const tb = err && Array.isArray(err.traceback) && err.traceback.length ? `\n${err.traceback.join("")}` : "";
+    box.textContent = head + tb;
+    element.appendChild(box);
+  };
+}
+
+// Run once the output is in the document, so getElementById and layout work as they
+// would in a script of the page. Give up waiting after a few seconds, and run anyway.
+function whenConnected(el, signal) {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    const check = () => {
+      if (signal && signal.aborted) return;
+      if (el.isConnected || performance.now() - started > 5000) resolve();
+      else requestAnimationFrame(check);
+    };
+    check();
+  });
+}
+
+const isJsScript = (s) => {
+  const type = (s.getAttribute("type") || "").trim().toLowerCase();
+  return type === "" || /^(text|application)\/(x-)?(java|ecma)script$/.test(type);
+};
+
+// HTML mode: the fragment's scripts run in one function scope that also holds the
+// kernel API; inline on* handlers are compiled in that same scope, so the seed's
+// `onclick="set_value()"` finds `function set_value` without any global name.
+async function runHtml(root, html, api, showError) {
+  root.innerHTML = html;
+  const scripts = [...root.querySelectorAll("script")];
+  const code = [];
+  for (const s of scripts) {
+    if (isJsScript(s)) code.push(s.textContent);
+    else if ((s.getAttribute("type") || "").toLowerCase() === "module") {
+      showError(new BridgeError("SyntaxError", "<script type=\"module\"> is not supported by %%jsexec --html; use import() in a plain script"));
+    } else continue;
+    s.remove();
+  }
+  const handlers = [];
+  for (const el of root.querySelectorAll("*")) {
+    for (const attr of [...el.attributes]) {
+      if (/^on[a-z]+$/i.test(attr.name)) {
+        handlers.push({ el, event: attr.name.slice(2).toLowerCase(), body: attr.value });
+        el.removeAttribute(attr.name);
+      }
+    }
+  }
+  const body = `${code.join("\n;\n")}\n;return (__ipyanimagic_src) => eval(__ipyanimagic_src);`;
+  const scopeEval = await new AsyncFunction(...PARAMS, body)(root, api.kernel, api.IPython, api.python);
+  for (const { el, event, body: handler } of handlers) {
+    let fn;
+    try {
+      fn = scopeEval(`(function (event) {\n${handler}\n})`);
+    } catch (err) {
+      showError(err);
+      continue;
+    }
+    el.addEventListener(event, function (ev) {
+      try {
+        const r = fn.call(this, ev);
+        if (r === false) ev.preventDefault();
+        if (r && typeof r.then === "function") r.catch(showError);
+      } catch (err) {
+        showError(err);
+      }
+    });
+  }
+}
+
+async function runJs(root, code, api) {
+  const fn = new AsyncFunction(...PARAMS, code);
+  return fn(root, api.kernel, api.IPython, api.python);
+}
+
+export default {
+  render({ model, el, signal }) {
+    const bridge = createBridge(model);
+    el.classList.add("ipyanimagic-jsexec");
+    const root = document.createElement("div");
+    root.className = "ipyanimagic-jsexec-root";
+    el.appendChild(root);
+    const showError = errorReporter(root);
+    const api = makeApi(bridge, model.get("key"), root, showError);
+    const mode = model.get("mode");
+    const code = model.get("code");
+    whenConnected(el, signal)
+      .then(() => (mode === "html" ? runHtml(root, code, api, showError) : runJs(root, code, api)))
+      .catch(showError);
+    return () => bridge.close("the output was removed or the widget closed");
+  },
+};
