@@ -21,12 +21,11 @@ export class BridgeError extends Error {
   }
 }
 
-let bridgeCount = 0;
-
 export function createBridge(model, { timeout = 60000, onOutput = logOutputs } = {}) {
-  // A per-bridge prefix keeps ids unique when several views share one model.
-  const prefix = `${Date.now().toString(36)}${(++bridgeCount).toString(36)}`;
-  let counter = 0;
+  // Integer ids from a random start: unique across the views that share one model
+  // (each sees every reply), and integers because ipykernel >= 7.4 keeps a routing
+  // entry for every *string* id a comm replies to, which would grow without bound.
+  let nextId = Math.floor(Math.random() * 2 ** 40) * 1024;
   let closedReason = null;
   const pending = new Map();
 
@@ -82,7 +81,7 @@ export function createBridge(model, { timeout = 60000, onOutput = logOutputs } =
     if (signal && signal.aborted) {
       return Promise.reject(new BridgeError("AbortError", `${method}: aborted`));
     }
-    const id = `${prefix}-${++counter}`;
+    const id = ++nextId;
     return new Promise((resolve, reject) => {
       const entry = { resolve, reject, raw, signal, onOutput: outputHandler, timer: null };
       entry.onAbort = () => {

@@ -1,0 +1,122 @@
+"""The bridge in a real kernel: comm transport, the threading rule, output capture."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def widget(kernel):
+    return kernel.open_widget("import ipyanimagic\nw = ipyanimagic.JsExec('')")
+
+
+def test_a_request_over_the_comm_gets_its_reply(kernel, widget):
+    comm_id, key = widget
+    reply = kernel.request(comm_id, key, "exec", {"code": "x_from_js = 6 * 7\nx_from_js"})
+    assert reply["ok"] is True
+    assert reply["result"]["result"] == "42"
+    assert kernel.run("print(x_from_js)")["stdout"] == "42\n"
+
+
+def test_malformed_requests_each_get_one_error_reply_and_the_kernel_keeps_working(
+    kernel, widget
+):
+    comm_id, key = widget
+    bad = [
+        "garbage",
+        {"id": 1},
+        {"id": 2, "key": "unknown", "method": "exec"},
+        {"id": 3, "key": key, "method": "_runner"},
+        {"id": 4, "key": key, "method": "exec", "args": {"nope": 1}},
+        {"id": 5, "key": key, "method": "eval", "args": {"expr": "1/0"}},
+    ]
+    for content in bad:
+        kernel.send_custom(comm_id, content)
+    replies = kernel.replies(comm_id, len(bad))
+    assert [r["id"] for r in replies] == [None, 1, 2, 3, 4, 5]
+    assert [r["error"]["type"] for r in replies] == [
+        "ProtocolError",
+        "ProtocolError",
+        "UnknownKey",
+        "UnknownMethod",
+        "BadArguments",
+        "ZeroDivisionError",
+    ]
+    assert kernel.run("print(1 + 1)")["stdout"] == "2\n"
+    assert kernel.request(comm_id, key, "eval", {"expr": "2 + 2"})["result"] == 4
+
+
+def test_printed_output_goes_back_with_the_reply_not_to_the_kernel_log(kernel, widget):
+    comm_id, key = widget
+    kernel.run("def chatty(n):\n    print('working on', n)\n    return n + 1")
+    kernel.stray.clear()
+    reply = kernel.request(comm_id, key, "call", {"name": "chatty", "args": [41]})
+    assert reply["result"] == 42
+    assert reply["outputs"] == [
+        {"output_type": "stream", "name": "stdout", "text": "working on 41\n"}
+    ]
+    streams = [m for m in kernel.stray if m["msg_type"] == "stream"]
+    assert streams == []
+
+
+def test_requests_on_the_main_shell_run_on_the_main_thread(kernel, widget):
+    comm_id, key = widget
+    reply = kernel.request(
+        comm_id, key, "eval", {"expr": "__import__('threading').current_thread().name"}
+    )
+    assert reply["result"] == "MainThread"
+
+
+PROBE = """
+import threading, time
+import ipyanimagic
+from ipyanimagic import expose
+
+class Probe(ipyanimagic.BridgeWidget):
+    _esm = "export default {}"
+
+    @expose(thread_safe=True)
+    def where_now(self):
+        return threading.current_thread().name, time.time()
+
+probe = Probe()
+"""
+
+
+def test_requests_on_a_subshell_run_on_the_main_thread_after_the_running_cell(kernel):
+    """The threading rule: never beside a running cell, always on the main thread."""
+    subshell = kernel.create_subshell()
+    probe_comm, probe_key = kernel.open_widget(PROBE + "w = probe", subshell)
+    comm_id, key = kernel.open_widget("w = ipyanimagic.JsExec('')", subshell)
+    kernel.kc.execute("import time\ntime.sleep(1.5)\ncell_finished_at = time.time()")
+    time.sleep(0.3)  # let the cell start on the main thread
+    sent_at = time.time()
+    # The subshell really does answer while the cell runs (so the test below means
+    # something): a thread-safe method runs at once, on the subshell's thread.
+    probe_thread, probe_at = kernel.request(
+        probe_comm, probe_key, "where_now", subshell_id=subshell
+    )["result"]
+    assert probe_thread != "MainThread"
+    # Everything else waits for the main thread.
+    reply = kernel.request(
+        comm_id,
+        key,
+        "eval",
+        {"expr": "(__import__('threading').current_thread().name, __import__('time').time())"},
+        subshell_id=subshell,
+    )
+    thread_name, ran_at = reply["result"]
+    assert thread_name == "MainThread"
+    finished = kernel.request(comm_id, key, "get", {"name": "cell_finished_at"})["result"]
+    assert sent_at < probe_at < finished <= ran_at
+
+
+def test_closing_the_widget_unregisters_it(kernel):
+    comm_id, key = kernel.open_widget("import ipyanimagic\nw = ipyanimagic.JsExec('')")
+    res = kernel.run(
+        "from ipyanimagic import registry\nn0 = len(registry.keys())\nw.close()\n"
+        "print(n0 - len(registry.keys()), w.key in registry.keys())"
+    )
+    assert res["stdout"] == "1 False\n"
