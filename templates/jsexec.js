@@ -73,6 +73,8 @@ function makeApi(bridge, key, element, showError) {
     get: (name) => bridge.call(key, "get", { name }, { onOutput: renderOutputs }),
     set: (name, value) => bridge.call(key, "set", { name, value: value === undefined ? null : value }),
     call: (name, ...args) => bridge.call(key, "call", { name, args }, { onOutput: renderOutputs }),
+    // A round trip through the bridge and dispatcher that runs no user code.
+    echo: (value) => bridge.call(key, "echo", { value: value === undefined ? null : value }),
   };
 
   return { kernel, IPython: { notebook: { kernel } }, python };
