@@ -67,15 +67,22 @@ function makeApi(bridge, key, element, showError) {
     },
   };
 
-  const python = {
-    exec: (code) => bridge.call(key, "exec", { code: String(code) }),
-    eval: (expr) => bridge.call(key, "eval", { expr: String(expr) }, { onOutput: renderOutputs }),
-    get: (name) => bridge.call(key, "get", { name }, { onOutput: renderOutputs }),
-    set: (name, value) => bridge.call(key, "set", { name, value: value === undefined ? null : value }),
-    call: (name, ...args) => bridge.call(key, "call", { name, args }, { onOutput: renderOutputs }),
-    // A round trip through the bridge and dispatcher that runs no user code.
-    echo: (value) => bridge.call(key, "echo", { value: value === undefined ? null : value }),
+  // The promise API. `python.options({timeout, signal})` returns the same API with
+  // those call options (ms; an AbortSignal), e.g. to give up waiting on a long call.
+  const makePython = (opts = {}) => {
+    const call = (method, args, extra = {}) => bridge.call(key, method, args, { ...opts, ...extra });
+    return {
+      exec: (code) => call("exec", { code: String(code) }),
+      eval: (expr) => call("eval", { expr: String(expr) }, { onOutput: renderOutputs }),
+      get: (name) => call("get", { name }, { onOutput: renderOutputs }),
+      set: (name, value) => call("set", { name, value: value === undefined ? null : value }),
+      call: (name, ...args) => call("call", { name, args }, { onOutput: renderOutputs }),
+      // A round trip through the bridge and dispatcher that runs no user code.
+      echo: (value) => call("echo", { value: value === undefined ? null : value }),
+      options: (more) => makePython({ ...opts, ...more }),
+    };
   };
+  const python = makePython();
 
   return { kernel, IPython: { notebook: { kernel } }, python };
 }
