@@ -80,6 +80,9 @@ function makeApi(bridge, key, element, showError) {
       // A round trip through the bridge and dispatcher that runs no user code.
       echo: (value) => call("echo", { value: value === undefined ? null : value }),
       options: (more) => makePython({ ...opts, ...more }),
+      // Any exposed method of any registered ipyanimagic object, by its key
+      // (e.g. another output's `.key`): the dispatcher routes by key, not by comm.
+      request: (targetKey, method, args = {}) => bridge.call(targetKey, method, args, opts),
     };
   };
   const python = makePython();

@@ -1,0 +1,76 @@
+"""The threading rule in the browser, with JupyterLab's commsOverSubshells on and off."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from playwright.sync_api import expect
+
+KERNELS_PLUGIN = "@jupyterlab/apputils-extension:kernels-settings"
+
+PROBE = """
+import threading, time
+import ipyanimagic
+from ipyanimagic import expose
+
+class Probe(ipyanimagic.BridgeWidget):
+    _esm = "export default {}"
+
+    @expose(thread_safe=True)
+    def where_now(self):
+        return [threading.current_thread().name, time.time()]
+
+probe = Probe()
+
+def where_main():
+    return [threading.current_thread().name, time.time()]
+"""
+
+CALLER = """%%jsexec --template
+element.innerHTML = '<button>Ask</button><pre class="report"></pre>';
+element.querySelector('button').onclick = async () => {
+  const probe = python.request({{ probe.key|tojson }}, 'where_now');
+  const main = python.call('where_main');
+  const [p, m] = await Promise.all([probe, main]);
+  element.querySelector('.report').textContent = JSON.stringify({probe: p, main: m});
+};
+"""
+
+LONG_CELL = "import time\ntime.sleep(2)\ncell_done = time.time()"
+
+
+@pytest.fixture(params=["perCommTarget", "disabled"])
+def comms_mode(request, jupyter_server):
+    jupyter_server.set_lab_setting(KERNELS_PLUGIN, {"commsOverSubshells": request.param})
+    yield request.param
+    jupyter_server.set_lab_setting(KERNELS_PLUGIN, {"commsOverSubshells": None})
+
+
+def test_calls_made_while_a_cell_runs_run_on_the_main_thread_after_it(notebook, comms_mode):
+    nb = notebook(["%load_ext ipyanimagic", PROBE, CALLER, LONG_CELL, "print(repr(cell_done))"])
+    nb.page.wait_for_function(
+        "(mode) => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
+        ".commsOverSubshells === mode",
+        arg=comms_mode,
+    )
+    for i in range(3):
+        nb.run_cell(i)
+    # Start the long cell without waiting for it, then click while it runs.
+    nb.cell(3).locator(".jp-InputArea-editor").click()
+    nb.page.keyboard.press("Shift+Enter")
+    expect(nb.cell(3).locator(".jp-InputPrompt")).to_have_text("[*]:")
+    nb.page.wait_for_timeout(300)
+    nb.output(2).get_by_role("button", name="Ask").click()
+    report = nb.output(2).locator("pre.report")
+    expect(report).not_to_be_empty(timeout=20_000)
+    result = json.loads(report.inner_text())
+    expect(nb.cell(3).locator(".jp-InputPrompt")).to_have_text("[4]:", timeout=20_000)
+    nb.run_cell(4)
+    cell_done = float(nb.output(4).inner_text().strip())
+    main_thread, main_at = result["main"]
+    assert main_thread == "MainThread"
+    assert main_at >= cell_done
+    probe_thread, _ = result["probe"]
+    print(f"commsOverSubshells={comms_mode}: comm handled on {probe_thread}")
+    nb.assert_no_page_errors()
