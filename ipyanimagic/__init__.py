@@ -11,6 +11,7 @@ from typing import Any
 from . import registry
 from .dispatcher import WithBuffers, expose
 from .jsexec import JsExec, jsexec
+from .player import Player, animate
 from .transport import BridgeWidget
 
 __version__ = "0.1.0"
@@ -18,8 +19,10 @@ __version__ = "0.1.0"
 __all__ = [
     "BridgeWidget",
     "JsExec",
+    "Player",
     "WithBuffers",
     "__version__",
+    "animate",
     "expose",
     "jsexec",
     "load_ipython_extension",

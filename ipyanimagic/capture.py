@@ -65,15 +65,24 @@ class _Stream:
         return True
 
 
-def _display_publisher(outputs: Outputs) -> Any:
+def _display_publisher(outputs: Outputs, inner: Any) -> Any:
     from IPython.core.displaypub import DisplayPublisher
 
     class _Publisher(DisplayPublisher):
+        """Files displays into ``outputs``; everything else goes to the real publisher.
+
+        The kernel calls methods of its own (``set_parent`` when a message arrives on
+        another thread, for one) on whatever ``shell.display_pub`` is at that moment.
+        """
+
         def publish(self, data, metadata=None, source=None, *, transient=None, update=False, **kw):
             outputs.add_display(data, metadata)
 
         def clear_output(self, wait=False):
             outputs.clear()
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(inner, name)
 
     return _Publisher()
 
@@ -90,7 +99,7 @@ def capture_outputs(shell: Any = None) -> Iterator[Outputs]:
     saved_pub = None
     if shell is not None:
         saved_pub = shell.display_pub
-        shell.display_pub = _display_publisher(outputs)
+        shell.display_pub = _display_publisher(outputs, saved_pub)
     sys.stdout, sys.stderr = _Stream(outputs, "stdout"), _Stream(outputs, "stderr")
     try:
         yield outputs

@@ -21,6 +21,7 @@ from __future__ import annotations
 import inspect
 import json
 import keyword
+import os
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -38,11 +39,25 @@ __all__ = [
     "expose",
     "exposed_methods",
     "prepare",
+    "user_traceback",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 _MARK = "__ipyanimagic_exposed__"
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def user_traceback(exc: BaseException) -> list[str]:
+    """The traceback of ``exc`` from the first frame outside ipyanimagic.
+
+    Why: for an error in user code the useful traceback starts in the user's code, not
+    in the machinery that called it. An error raised by ipyanimagic itself keeps all.
+    """
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        tb = tb.tb_next
+    return traceback.format_exception(type(exc), exc, tb or exc.__traceback__)
 
 
 @dataclass(frozen=True)
@@ -117,11 +132,7 @@ class Reply:
 
 
 class ReportedError(Exception):
-    """An error whose type, message and traceback are already what the caller should see.
-
-    Why: for an error in user code the useful traceback starts in the user's code,
-    not in the machinery that ran it; the code that knows where that is builds this.
-    """
+    """An error whose type, message and traceback are already what the caller should see."""
 
     def __init__(
         self,
@@ -138,16 +149,10 @@ class ReportedError(Exception):
 
     @classmethod
     def from_exception(
-        cls, exc: BaseException, skip: int = 0, outputs: Sequence[dict[str, Any]] = ()
+        cls, exc: BaseException, outputs: Sequence[dict[str, Any]] = ()
     ) -> ReportedError:
-        """Wrap ``exc``, dropping the first ``skip`` frames of its traceback."""
-        tb = exc.__traceback__
-        for _ in range(skip):
-            if tb is None or tb.tb_next is None:
-                break
-            tb = tb.tb_next
-        lines = traceback.format_exception(type(exc), exc, tb)
-        return cls(type(exc).__name__, str(exc), lines, outputs)
+        """Wrap ``exc`` with its :func:`user_traceback`."""
+        return cls(type(exc).__name__, str(exc), user_traceback(exc), outputs)
 
 
 class RequestError(Exception):
@@ -175,13 +180,8 @@ def _exception_reply(request_id: Any, exc: BaseException) -> Reply:
         if exc.outputs:
             reply.content["outputs"] = exc.outputs
         return reply
-    # Drop the dispatcher's own frame: the user wants to see their code, not ours.
-    tb = exc.__traceback__
-    if tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    lines = traceback.format_exception(type(exc), exc, tb)
     message = str(exc) if str(exc) else type(exc).__name__
-    return error_reply(request_id, type(exc).__name__, message, lines)
+    return error_reply(request_id, type(exc).__name__, message, user_traceback(exc))
 
 
 def _valid_id(value: Any) -> bool:

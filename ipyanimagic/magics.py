@@ -6,11 +6,13 @@ from typing import Any
 
 import jinja2
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, cell_magic, magics_class
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.display import display
 
+from .frames import FrameSourceError
 from .jsexec import jsexec
+from .player import LOOP_MODES, PlayerOptionError, animate
 
 __all__ = ["AnimagicMagics"]
 
@@ -46,12 +48,7 @@ class AnimagicMagics(Magics):
         - ``python``: promises: ``exec(code)``, ``eval(expr)``, ``get(name)``,
           ``set(name, value)``, ``call(name, ...args)``.
         """
-        try:
-            args = parse_argstring(self.jsexec, line)
-        except UsageError:
-            raise
-        except SystemExit as exc:  # argparse on bad input, in older IPython
-            raise UsageError(f"%%jsexec: invalid arguments: {line!r}") from exc
+        args = parse_argstring(self.jsexec, line)
         try:
             widget = jsexec(
                 cell, html=args.html, template=args.template, namespace=self.shell.user_ns
@@ -59,6 +56,74 @@ class AnimagicMagics(Magics):
         except jinja2.TemplateError as exc:
             raise UsageError(f"%%jsexec --template: {type(exc).__name__}: {exc}") from None
         display(widget)
+
+    @magic_arguments()
+    @argument(
+        "animation",
+        help="A matplotlib FuncAnimation or ArtistAnimation: a name or expression "
+        "from the user namespace.",
+    )
+    @argument(
+        "--fps",
+        type=float,
+        default=None,
+        help="Frames per second (default: 1000 / the animation's interval).",
+    )
+    @argument(
+        "--loop",
+        choices=LOOP_MODES,
+        default=None,
+        help="What happens at either end (default: loop if the animation repeats, else once).",
+    )
+    @argument("--autoplay", action="store_true", help="Start playing at once (default: off).")
+    @argument("--start", type=int, default=0, help="The frame shown first (default: 0).")
+    @argument(
+        "--format",
+        choices=("auto", "png", "jpeg"),
+        default="auto",
+        help="Frame encoding; auto sends JPEG while playing and PNG at rest (default: auto).",
+    )
+    @argument("--quality", type=int, default=85, help="JPEG quality, 1-100 (default: 85).")
+    @argument("--dpi", type=float, default=None, help="Render at this dpi (default: the figure's).")
+    @argument(
+        "--cache-mb",
+        type=float,
+        default=64,
+        help="Kernel memory for encoded frames, in MB (default: 64).",
+    )
+    @line_magic
+    def animate(self, line: str) -> None:
+        """Show a player for a matplotlib animation; the kernel renders frames on demand.
+
+        Controls: first, previous, reverse, pause, play, next, last; a frame slider;
+        loop mode and speed; keyboard (space: play/pause, arrows: step) when focused.
+        Re-running the cell closes the previous player. Python: ``ipyanimagic.animate``.
+        """
+        args = parse_argstring(self.animate, line)
+        expr = args.animation
+        try:
+            obj = self.shell.ev(expr)
+        except NameError as exc:
+            raise UsageError(f"%animate: {exc}") from None
+        except Exception as exc:
+            raise UsageError(
+                f"%animate: cannot evaluate {expr!r}: {type(exc).__name__}: {exc}"
+            ) from None
+        try:
+            player = animate(
+                obj,
+                fps=args.fps,
+                loop=args.loop,
+                autoplay=args.autoplay,
+                start=args.start,
+                format=args.format,
+                quality=args.quality,
+                dpi=args.dpi,
+                cache_mb=args.cache_mb,
+            )
+        except (FrameSourceError, PlayerOptionError) as exc:
+            raise UsageError(f"%animate {expr}: {exc}") from None
+        display(player)
 
 
 def load(shell: Any) -> AnimagicMagics:

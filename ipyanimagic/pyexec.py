@@ -30,8 +30,8 @@ def _source_name(code: str) -> str:
     return name
 
 
-def _error(exc: BaseException, skip: int) -> dict[str, Any]:
-    reported = ReportedError.from_exception(exc, skip)
+def _error(exc: BaseException) -> dict[str, Any]:
+    reported = ReportedError.from_exception(exc)
     return {"ename": reported.kind, "evalue": reported.message, "traceback": reported.traceback}
 
 
@@ -108,7 +108,7 @@ class PythonRunner:
                         {"output_type": "execute_result", "data": data, "metadata": metadata}
                     )
             except (Exception, KeyboardInterrupt) as exc:
-                outputs.append({"output_type": "error", **_error(exc, skip=2)})
+                outputs.append({"output_type": "error", **_error(exc)})
         return [dict(o) for o in outputs]
 
     def exec(self, code: str) -> dict[str, Any]:
@@ -118,7 +118,7 @@ class PythonRunner:
                 has_value, value = self._run(code)
                 data = self._format(value)[0] if has_value and value is not None else None
             except (Exception, KeyboardInterrupt) as exc:
-                raise ReportedError.from_exception(exc, skip=2, outputs=list(outputs)) from None
+                raise ReportedError.from_exception(exc, outputs=list(outputs)) from None
         return {
             "stdout": outputs.text("stdout"),
             "stderr": outputs.text("stderr"),
@@ -127,13 +127,12 @@ class PythonRunner:
             "outputs": [dict(o) for o in outputs],
         }
 
-    def _guard(self, skip: int, func: Any, *args: Any) -> Any:
+    def _guard(self, func: Any, *args: Any) -> Any:
         # Printed output is captured by the transport and travels with the reply.
-        # ``skip`` drops our own frames, so the traceback starts in the user's code.
         try:
             result = func(*args)
         except (Exception, KeyboardInterrupt) as exc:
-            raise ReportedError.from_exception(exc, skip=skip) from None
+            raise ReportedError.from_exception(exc) from None
         return to_json(result)
 
     def eval(self, expr: str) -> Any:
@@ -142,12 +141,12 @@ class PythonRunner:
             raise TypeError("expr must be a string")
         filename = _source_name(expr)
         code = compile(expr, filename, "eval")
-        return self._guard(1, eval, code, self.namespace)
+        return self._guard(eval, code, self.namespace)
 
     def get(self, name: str) -> Any:
         """The value of a (dotted) name, as JSON."""
         _check_name(name)
-        return self._guard(1, resolve_name, self.namespace, name)
+        return self._guard(resolve_name, self.namespace, name)
 
     def set(self, name: str, value: Any) -> None:
         """Bind ``name`` (or set ``obj.attr``) to a JSON value from the page."""
@@ -169,4 +168,4 @@ class PythonRunner:
         func = resolve_name(self.namespace, name)
         if not callable(func):
             raise TypeError(f"{name!r} is a {type(func).__name__}, which is not callable")
-        return self._guard(2, lambda: func(*args, **(kwargs or {})))
+        return self._guard(lambda: func(*args, **(kwargs or {})))

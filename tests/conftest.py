@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
 import pytest
 from IPython.testing.globalipapp import start_ipython
 

@@ -1,0 +1,356 @@
+"""The animation player: a widget whose frames the kernel renders when the page asks.
+
+``animate(anim, **options)`` adopts a matplotlib animation (or a function, a figure and
+a frame count) and returns a :class:`Player`. The page side (templates/player.*) owns
+the clock and asks for frames through the bridge; :meth:`Player.frame` draws one with
+Agg, encodes it and answers with the bytes as a binary buffer.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+import traitlets
+from matplotlib.animation import Animation
+from matplotlib.figure import Figure
+
+from .dispatcher import ReportedError, WithBuffers, expose
+from .encode import FORMATS, MIME, encode
+from .framecache import FrameCache
+from .frames import FrameOutOfRange, FrameSource, FrameSourceError, frame_source
+from .render import FrameRenderer
+from .templates import render as render_template
+from .transport import BridgeWidget, _shell
+
+__all__ = ["LOOP_MODES", "Player", "PlayerOptionError", "animate"]
+
+LOOP_MODES = ("once", "loop", "reflect")
+
+
+class PlayerOptionError(ValueError):
+    """An option the player cannot take; the message names what is expected."""
+
+
+def _html() -> str:
+    return render_template("player.html")
+
+
+class Player(BridgeWidget):
+    """A matplotlib animation in the page, with its frames rendered on demand.
+
+    Create it with :func:`animate`. ``close()`` releases the figure.
+    """
+
+    _esm = render_template("player.js", html=_html())
+    _css = render_template("player.css")
+
+    count = traitlets.Int(-1, help="frame count, -1 while unknown (a generator)").tag(sync=True)
+    known = traitlets.Int(0, help="frames whose data is known so far").tag(sync=True)
+    fps = traitlets.Float(5.0).tag(sync=True)
+    loop = traitlets.Enum(LOOP_MODES, default_value="loop").tag(sync=True)
+    autoplay = traitlets.Bool(False).tag(sync=True)
+    start = traitlets.Int(0).tag(sync=True)
+    format = traitlets.Enum(("auto", *FORMATS), default_value="auto").tag(sync=True)
+    quality = traitlets.Int(85).tag(sync=True)
+    label = traitlets.Unicode("Animation").tag(sync=True)
+
+    def __init__(self, source: FrameSource, *, cache_mb: float = 64, **kwargs: Any) -> None:
+        self._source: FrameSource | None = source
+        self._renderer = FrameRenderer(source)
+        self._cache = FrameCache(int(cache_mb * 1024 * 1024))
+        self._lock = threading.RLock()
+        self._stats = {"frames": 0, "render_ms": 0.0, "encode_ms": 0.0}
+        count = source.count
+        super().__init__(count=-1 if count is None else count, known=source.known, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<Player {self.label!r} frames={self.count if self.count >= 0 else '?'}>"
+
+    @property
+    def figure(self) -> Figure | None:
+        return self._source.figure if self._source is not None else None
+
+    # -- frames ------------------------------------------------------------------
+
+    def _render(self, index: int, fmt: str, quality: int) -> tuple[dict[str, Any], bytes]:
+        key = (index, fmt, quality if fmt == "jpeg" else 0)
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        source = self._source
+        if source is None:
+            raise RuntimeError("this player was closed")
+        with self._lock:
+            try:
+                frame = self._renderer.render(index)
+            except FrameOutOfRange:
+                self._sync_count()  # a generator ran out: the page learns the count
+                raise
+            except Exception as exc:
+                # The traceback starts in the user's frame function, not in our machinery.
+                raise ReportedError.from_exception(exc) from None
+            t0 = time.perf_counter()
+            data = encode(frame.rgba, fmt, quality)
+            encode_ms = (time.perf_counter() - t0) * 1000
+            height, width = frame.rgba.shape[:2]
+        self._sync_count()
+        meta = {
+            "index": index,
+            "mime": MIME[fmt],
+            "width": width,
+            "height": height,
+            "render_ms": round(frame.render_ms, 3),
+            "encode_ms": round(encode_ms, 3),
+        }
+        self._stats["frames"] += 1
+        self._stats["render_ms"] += frame.render_ms
+        self._stats["encode_ms"] += encode_ms
+        self._cache.put(key, meta, data)
+        return meta, data
+
+    def _sync_count(self) -> None:
+        source = self._source
+        if source is None:
+            return
+        if source.count is not None and self.count != source.count:
+            self.count = source.count
+        if self.known != source.known:
+            self.known = source.known
+
+    @expose
+    def frame(self, index: int, format: str = "png", quality: int | None = None) -> WithBuffers:
+        """Frame ``index`` encoded as ``format``: metadata, and the bytes as a buffer."""
+        if format not in FORMATS:
+            raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
+        q = self.quality if quality is None else quality
+        if isinstance(q, bool) or not isinstance(q, int) or not 1 <= q <= 100:
+            raise ValueError(f"quality must be an integer from 1 to 100, not {q!r}")
+        if self._source is None:
+            raise RuntimeError("this player was closed")
+        self._source.check_index(index)
+        meta, data = self._render(index, format, q)
+        return WithBuffers({**meta, "count": self.count, "known": self.known}, [data])
+
+    @expose(thread_safe=True)
+    def buffered(self) -> list[list[int]]:
+        """Ranges ``[first, last]`` of frames the kernel holds encoded (answered at once)."""
+        ranges: list[list[int]] = []
+        for i in self._cache.indices():
+            if ranges and ranges[-1][1] == i - 1:
+                ranges[-1][1] = i
+            else:
+                ranges.append([i, i])
+        return ranges
+
+    @expose(thread_safe=True)
+    def stats(self) -> dict[str, Any]:
+        """Kernel-side counters: frames rendered, mean render / encode ms, cache use."""
+        n = self._stats["frames"]
+        return {
+            "frames_rendered": n,
+            "render_ms_mean": self._stats["render_ms"] / n if n else None,
+            "encode_ms_mean": self._stats["encode_ms"] / n if n else None,
+            "cache_bytes": self._cache.nbytes,
+            "cache_frames": len(self._cache),
+            "cache_hits": self._cache.hits,
+        }
+
+    # -- display -----------------------------------------------------------------
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is None or self._source is None:
+            return bundle
+        data, metadata = bundle
+        # A picture of the first frame for places without a live kernel (nbviewer,
+        # GitHub, exported HTML); JupyterLab prefers the widget view.
+        try:
+            meta, png = self._render(self.start, "png", 0)
+        except Exception:
+            return bundle
+        data = {**data, "image/png": base64.b64encode(png).decode("ascii")}
+        metadata = {
+            **(metadata or {}),
+            "image/png": {"width": meta["width"], "height": meta["height"]},
+        }
+        return data, metadata
+
+    # -- life cycle --------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the player and release its figure and cached frames."""
+        source, self._source = self._source, None
+        self._cache.clear()
+        if source is not None:
+            _release(source, self)
+        super().close()
+
+
+# -- adoption and release -----------------------------------------------------------
+
+_owners: dict[int, Player] = {}  # id(figure) -> the player that owns it now
+_by_cell: dict[str, Player] = {}  # notebook cell id -> the player it made last
+
+
+def _adopt(source: FrameSource, player: Player) -> None:
+    figure = source.figure
+    _owners[id(figure)] = player
+    anim = source.animation
+    if anim is not None:
+        # We draw the frames ourselves: keep matplotlib's timer from starting on the first
+        # draw, and tell it not to warn that the animation "rendered nothing".
+        first_draw = getattr(anim, "_first_draw_id", None)
+        if first_draw is not None:
+            figure.canvas.mpl_disconnect(first_draw)
+            anim._first_draw_id = None
+        anim._draw_was_started = True
+    # Under %matplotlib inline an open figure is also shown as a static picture at the
+    # end of the cell; the player is its view now.
+    plt.close(figure)
+
+
+def _release(source: FrameSource, player: Player) -> None:
+    figure = source.figure
+    if _owners.get(id(figure)) is player:
+        del _owners[id(figure)]
+        plt.close(figure)
+    for cell, owner in list(_by_cell.items()):
+        if owner is player:
+            del _by_cell[cell]
+
+
+def _current_cell_id() -> str | None:
+    shell = _shell()
+    kernel = getattr(shell, "kernel", None)
+    parent = kernel.get_parent() if kernel is not None and hasattr(kernel, "get_parent") else None
+    if not parent:
+        parent = getattr(shell, "parent_header", None) or {}
+    metadata = parent.get("metadata") or {}
+    cell = metadata.get("cellId")
+    return cell if isinstance(cell, str) else None
+
+
+def _check_options(
+    fps: float | None,
+    loop: str | None,
+    start: int,
+    fmt: str,
+    quality: int,
+    dpi: float | None,
+    cache_mb: float,
+) -> None:
+    if fps is not None and (
+        isinstance(fps, bool) or not isinstance(fps, (int, float)) or not 0 < fps <= 240
+    ):
+        raise PlayerOptionError(f"fps must be a number above 0 and at most 240, not {fps!r}")
+    if loop is not None and loop not in LOOP_MODES:
+        raise PlayerOptionError(f"loop must be one of {', '.join(LOOP_MODES)}, not {loop!r}")
+    if isinstance(start, bool) or not isinstance(start, int) or start < 0:
+        raise PlayerOptionError(f"start must be a frame index (0 or more), not {start!r}")
+    if fmt not in ("auto", *FORMATS):
+        raise PlayerOptionError(f"format must be auto, png or jpeg, not {fmt!r}")
+    if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 100:
+        raise PlayerOptionError(f"quality must be an integer from 1 to 100, not {quality!r}")
+    if dpi is not None and (
+        isinstance(dpi, bool) or not isinstance(dpi, (int, float)) or not 10 <= dpi <= 1000
+    ):
+        raise PlayerOptionError(f"dpi must be a number from 10 to 1000, not {dpi!r}")
+    if (
+        isinstance(cache_mb, bool)
+        or not isinstance(cache_mb, (int, float))
+        or not 0 <= cache_mb <= 65536
+    ):
+        raise PlayerOptionError(
+            f"cache_mb must be a number of megabytes from 0 to 65536, not {cache_mb!r}"
+        )
+
+
+def animate(
+    anim: Animation | Callable[..., Any],
+    *,
+    fps: float | None = None,
+    loop: str | None = None,
+    autoplay: bool = False,
+    start: int = 0,
+    format: str = "auto",
+    quality: int = 85,
+    dpi: float | None = None,
+    cache_mb: float = 64,
+    fig: Figure | None = None,
+    frames: int | Sequence[Any] | None = None,
+    init_func: Callable[[], Any] | None = None,
+    fargs: Sequence[Any] | None = None,
+    interval: float = 200,
+    repeat: bool = True,
+    label: str | None = None,
+) -> Player:
+    """Make a player for ``anim``; display it or return it from a cell.
+
+    ``anim`` is a ``FuncAnimation`` or ``ArtistAnimation``, or a function ``func(frame)``
+    given with ``fig=`` and ``frames=`` (plus optional ``init_func``, ``fargs``,
+    ``interval`` ms and ``repeat``). ``fps`` defaults to 1000 / the animation's interval;
+    ``loop`` to "loop" if it repeats, else "once". ``format`` "auto" sends JPEG while
+    playing and PNG at rest. ``cache_mb`` bounds the kernel's cache of encoded frames.
+
+    Re-running the cell that made a player closes the old one.
+    """
+    _check_options(fps, loop, start, format, quality, dpi, cache_mb)
+    source = frame_source(
+        anim,
+        fig=fig,
+        frames=frames,
+        init_func=init_func,
+        fargs=fargs,
+        interval=interval,
+        repeat=repeat,
+    )
+    if source.count is not None and start >= source.count:
+        raise PlayerOptionError(
+            f"start must be below the frame count ({source.count}), not {start}"
+        )
+    if dpi is not None:
+        source.figure.set_dpi(dpi)
+    if fps is None:
+        fps = min(240.0, max(0.1, 1000.0 / source.interval)) if source.interval > 0 else 30.0
+    if loop is None:
+        loop = "loop" if source.repeat else "once"
+    if label is None:
+        label = _default_label(source)
+    cell = _current_cell_id()
+    player = Player(
+        source,
+        cache_mb=cache_mb,
+        fps=float(fps),
+        loop=loop,
+        autoplay=bool(autoplay),
+        start=start,
+        format=format,
+        quality=quality,
+        label=label,
+    )
+    _adopt(source, player)
+    if cell is not None:
+        previous = _by_cell.get(cell)
+        _by_cell[cell] = player
+        if previous is not None and previous is not player:
+            previous.close()
+    return player
+
+
+def _default_label(source: FrameSource) -> str:
+    fig = source.figure
+    title = fig._suptitle.get_text() if getattr(fig, "_suptitle", None) is not None else ""
+    if not title:
+        for ax in fig.axes:
+            title = ax.get_title()
+            if title:
+                break
+    return title or "Animation"
+
+
+__all__ += ["FrameSourceError"]

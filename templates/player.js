@@ -1,0 +1,462 @@
+// The animation player's page side. The JS clock owns playback: it asks the kernel for
+// the frames it is about to show, a few requests in flight, and draws each decoded frame
+// on a <canvas> on requestAnimationFrame. Rendered by Jinja; bridge.js is included below.
+{% include "bridge.js" %}
+
+const HTML = {{ html|tojson }};
+const WINDOW = 3; // frame requests in flight while playing
+const FRAME_TIMEOUT = 120000; // ms; a long cell can hold the kernel's main thread
+const SLOW_MS = 1000; // say "waiting for the kernel" after this long
+
+class Player {
+  constructor(model, el) {
+    this.model = model;
+    this.key = model.get("key");
+    this.bridge = createBridge(model, { timeout: FRAME_TIMEOUT });
+    el.innerHTML = HTML;
+    this.root = el.querySelector(".iam-player");
+    this.root.setAttribute("aria-label", model.get("label"));
+    const $ = (sel) => this.root.querySelector(sel);
+    this.canvas = $(".iam-frame");
+    this.ctx = this.canvas.getContext("2d");
+    this.slider = $(".iam-slider");
+    this.bufferedBar = $(".iam-buffered");
+    this.counter = $(".iam-counter");
+    this.loopSelect = $(".iam-loop");
+    this.speedInput = $(".iam-speed");
+    this.fpsReadout = $(".iam-fps");
+    this.status = $(".iam-status");
+    this.details = $(".iam-details");
+    this.traceback = $(".iam-traceback");
+    this.buttons = {};
+    for (const name of ["first", "prev", "reverse", "pause", "play", "next", "last"]) {
+      this.buttons[name] = $(`.iam-${name}`);
+    }
+
+    this.current = -1; // index shown
+    this.target = model.get("start"); // index wanted at rest
+    this.direction = 0; // 0 paused, +1 playing, -1 reversing
+    this.frames = new Map(); // index -> {bitmap, lossless}
+    this.inflight = new Map(); // index -> format
+    this.targetBusy = false;
+    this.nextDue = 0;
+    this.raf = 0;
+    this.shownAt = []; // display times while playing, for the fps readout
+    this.closed = false;
+    this.dirtyBuffered = true;
+    this.lastError = null;
+
+    this.loopSelect.value = model.get("loop");
+    this.speedInput.value = String(model.get("fps"));
+    this.bind();
+    this.updateRange();
+    this.goto(this.target);
+    if (model.get("autoplay")) this.play(+1);
+    this.bufferTimer = setInterval(() => this.refreshBuffered(), 700);
+  }
+
+  // -- settings -------------------------------------------------------------------
+
+  get count() {
+    const n = this.model.get("count");
+    return n >= 0 ? n : null;
+  }
+  get fps() {
+    const v = Number(this.speedInput.value);
+    return v > 0 && Number.isFinite(v) ? Math.min(v, 240) : this.model.get("fps");
+  }
+  get loop() {
+    return this.loopSelect.value;
+  }
+  get format() {
+    return this.model.get("format");
+  }
+  // JPEG is cheap to make and send while frames fly by; a still frame is lossless.
+  formatFor(playing) {
+    const f = this.format;
+    return f === "auto" ? (playing ? "jpeg" : "png") : f;
+  }
+  get lastIndex() {
+    const n = this.count;
+    return n !== null ? n - 1 : Math.max(this.model.get("known") - 1, this.current + 1, 0);
+  }
+
+  bind() {
+    const b = this.buttons;
+    b.first.onclick = () => this.stopAndGo(0);
+    b.last.onclick = () => this.stopAndGo(this.lastIndex);
+    b.prev.onclick = () => this.stepBy(-1);
+    b.next.onclick = () => this.stepBy(+1);
+    b.play.onclick = () => this.play(+1);
+    b.reverse.onclick = () => this.play(-1);
+    b.pause.onclick = () => this.pause();
+    this.slider.addEventListener("input", () => this.stopAndGo(Number(this.slider.value)));
+    this.loopSelect.addEventListener("change", () => this.sync("loop", this.loop));
+    this.speedInput.addEventListener("change", () => {
+      this.speedInput.value = String(this.fps);
+      this.sync("fps", this.fps);
+    });
+    this.root.addEventListener("keydown", (ev) => this.onKey(ev));
+    this.onCount = () => this.updateRange();
+    this.model.on("change:count", this.onCount);
+    this.model.on("change:known", this.onCount);
+  }
+
+  sync(name, value) {
+    try {
+      this.model.set(name, value);
+      this.model.save_changes();
+    } catch (err) {
+      console.warn("ipyanimagic: could not save", name, err);
+    }
+  }
+
+  onKey(ev) {
+    if (ev.target !== this.root && ev.target.closest("input, select")) return;
+    const actions = {
+      " ": () => (this.direction ? this.pause() : this.play(+1)),
+      k: () => (this.direction ? this.pause() : this.play(+1)),
+      ArrowRight: () => this.stepBy(+1),
+      ArrowLeft: () => this.stepBy(-1),
+      Home: () => this.stopAndGo(0),
+      End: () => this.stopAndGo(this.lastIndex),
+    };
+    const action = actions[ev.key];
+    if (!action) return;
+    ev.preventDefault();
+    ev.stopPropagation(); // keep JupyterLab's command-mode shortcuts out of it
+    action();
+  }
+
+  // -- frames ---------------------------------------------------------------------
+
+  // Ask the kernel for frame i (once); resolves to the stored frame or null on error.
+  fetch(i, format) {
+    const have = this.frames.get(i);
+    if (have && (have.lossless || format !== "png")) return Promise.resolve(have);
+    const pending = this.inflight.get(i);
+    if (pending && pending.format === format) return pending.promise;
+    const started = performance.now();
+    const slow = setTimeout(() => this.setStatus("waiting for the kernel…"), SLOW_MS);
+    const entry = { format };
+    entry.promise = this.bridge
+      .call(this.key, "frame", { index: i, format }, { raw: true })
+      .then(async ({ result, buffers }) => {
+        const blob = new Blob([buffers[0]], { type: result.mime });
+        const bitmap = await createImageBitmap(blob);
+        const frame = { bitmap, lossless: result.mime === "image/png", rtt: performance.now() - started };
+        this.store(i, frame);
+        if (this.status.dataset.kind === "wait") this.setStatus("");
+        return frame;
+      })
+      .catch((err) => {
+        this.onFrameError(i, err);
+        return null;
+      })
+      .finally(() => {
+        clearTimeout(slow);
+        if (this.inflight.get(i) === entry) this.inflight.delete(i);
+      });
+    this.inflight.set(i, entry);
+    return entry.promise;
+  }
+
+  store(i, frame) {
+    if (this.closed) {
+      frame.bitmap.close();
+      return;
+    }
+    const old = this.frames.get(i);
+    if (old && old.bitmap !== frame.bitmap && old !== this.shownFrame) old.bitmap.close();
+    this.frames.set(i, frame);
+    this.dirtyBuffered = true;
+    // Keep a few decoded frames, least recently used out first, but never the ones
+    // about to be shown (by playback order: after the last frame of a loop comes 0).
+    const keep = WINDOW * 2 + 6;
+    if (this.frames.size > keep) {
+      const needed = this.upcoming(WINDOW * 2);
+      for (const [j, f] of this.frames) {
+        if (this.frames.size <= keep) break;
+        if (needed.has(j) || f === this.shownFrame) continue;
+        f.bitmap.close();
+        this.frames.delete(j);
+      }
+    }
+  }
+
+  // Indices the player shows next (and the one it shows now), in playback order.
+  upcoming(n) {
+    const out = new Set([this.current, this.target]);
+    let i = this.current < 0 ? this.target : this.current;
+    let dir = this.direction || 1;
+    for (let k = 0; k < n; k++) {
+      const next = this.step(i, dir);
+      if (!next) break;
+      ({ index: i, dir } = next);
+      out.add(i);
+    }
+    return out;
+  }
+
+  show(i, frame) {
+    if (this.closed) return;
+    const { bitmap } = frame;
+    if (this.canvas.width !== bitmap.width || this.canvas.height !== bitmap.height) {
+      this.canvas.width = bitmap.width;
+      this.canvas.height = bitmap.height;
+    }
+    this.ctx.drawImage(bitmap, 0, 0);
+    this.shownFrame = frame;
+    // Most recently used last: eviction takes the oldest first.
+    this.frames.delete(i);
+    this.frames.set(i, frame);
+    this.current = i;
+    this.canvas.dataset.frame = String(i);
+    this.updateRange();
+    this.slider.value = String(i);
+    this.updateCounter();
+  }
+
+  onFrameError(i, err) {
+    if (this.closed) return;
+    if (err.name === "Disconnected" || err.name === "SendError") {
+      this.disconnect(err.message);
+      return;
+    }
+    if (err.name === "FrameOutOfRange") {
+      // A generator ran out: the count is known now; playback follows the loop mode.
+      this.updateRange();
+      if (!this.direction && i === this.target) this.goto(Math.min(i, this.lastIndex));
+      return;
+    }
+    this.pause();
+    this.lastError = err;
+    const text =
+      err.name === "TimeoutError"
+        ? `frame ${i}: no reply from the kernel (is a cell running?)`
+        : `frame ${i}: ${err.name}: ${err.message}`;
+    this.setStatus(text, "error");
+    const tb = (err.traceback || []).join("");
+    this.traceback.textContent = tb;
+    this.details.hidden = !tb;
+  }
+
+  setStatus(text, kind = text === "waiting for the kernel…" ? "wait" : "") {
+    if (this.status.dataset.kind === "error" && kind === "wait") return;
+    this.status.textContent = text;
+    this.status.dataset.kind = kind;
+    this.status.classList.toggle("iam-error", kind === "error");
+    if (kind !== "error") this.details.hidden = true;
+  }
+
+  // -- at rest --------------------------------------------------------------------
+
+  clamp(i) {
+    return Math.max(0, Math.min(Math.round(i), this.lastIndex));
+  }
+
+  stopAndGo(i) {
+    this.pause();
+    this.goto(i);
+  }
+
+  stepBy(delta) {
+    this.pause();
+    const from = this.target ?? this.current;
+    this.goto(this.clamp(from + delta));
+  }
+
+  // Show frame i. Latest wins: one request at a time, and when it lands the newest
+  // target is fetched next; stale positions are never queued.
+  goto(i) {
+    i = this.clamp(i);
+    this.target = i;
+    if (this.lastError) {
+      this.lastError = null;
+      this.setStatus("");
+    }
+    const have = this.frames.get(i);
+    if (have) this.show(i, have);
+    if (have && (have.lossless || this.formatFor(false) !== "png")) return;
+    this.fetchTarget();
+  }
+
+  fetchTarget() {
+    if (this.targetBusy || this.closed) return;
+    const i = this.target;
+    this.targetBusy = true;
+    this.fetch(i, this.formatFor(false)).then((frame) => {
+      this.targetBusy = false;
+      if (this.direction || this.closed) return;
+      if (this.target === i) {
+        if (frame) this.show(i, frame);
+        return;
+      }
+      const newer = this.frames.get(this.target);
+      if (newer) this.show(this.target, newer);
+      else if (frame) this.show(i, frame); // feedback while the thumb moves
+      this.goto(this.target);
+    });
+  }
+
+  // -- playing --------------------------------------------------------------------
+
+  // The index after i in direction dir under the loop mode, or null at the end of "once".
+  step(i, dir) {
+    const last = this.count !== null ? this.count - 1 : null;
+    let j = i + dir;
+    if (j < 0 || (last !== null && j > last)) {
+      if (this.loop === "loop") j = dir > 0 ? 0 : last ?? 0;
+      else if (this.loop === "reflect") {
+        dir = -dir;
+        j = i + dir;
+        if (j < 0 || (last !== null && j > last)) j = i;
+      } else return null;
+    }
+    return { index: j, dir };
+  }
+
+  play(dir) {
+    if (this.closed) return;
+    const last = this.count !== null ? this.count - 1 : null;
+    // Play from the end of a "once" run starts over, as a video player does.
+    if (this.loop === "once" && last !== null) {
+      if (dir > 0 && this.current >= last) this.goto(0);
+      if (dir < 0 && this.current <= 0) this.goto(last);
+    }
+    this.setStatus("");
+    this.lastError = null;
+    this.direction = dir;
+    this.nextDue = performance.now();
+    this.shownAt = [];
+    this.buttons.play.setAttribute("aria-pressed", String(dir > 0));
+    this.buttons.reverse.setAttribute("aria-pressed", String(dir < 0));
+    cancelAnimationFrame(this.raf);
+    this.raf = requestAnimationFrame((t) => this.tick(t));
+  }
+
+  pause() {
+    const wasPlaying = this.direction !== 0;
+    this.direction = 0;
+    cancelAnimationFrame(this.raf);
+    this.buttons.play.setAttribute("aria-pressed", "false");
+    this.buttons.reverse.setAttribute("aria-pressed", "false");
+    this.fpsReadout.textContent = "";
+    if (wasPlaying && this.current >= 0) this.goto(this.current); // lossless at rest
+  }
+
+  prefetch() {
+    let i = this.current < 0 ? this.target : this.current;
+    let dir = this.direction;
+    const format = this.formatFor(true);
+    for (let k = 0; k < WINDOW && this.inflight.size < WINDOW; k++) {
+      const next = this.step(i, dir);
+      if (!next) break;
+      ({ index: i, dir } = next);
+      if (!this.frames.has(i) && !this.inflight.has(i)) this.fetch(i, format);
+    }
+  }
+
+  tick(now) {
+    if (!this.direction || this.closed) return;
+    const start = this.current < 0 ? this.target : this.current;
+    const next = this.step(start, this.direction);
+    if (next === null) {
+      this.pause();
+      return;
+    }
+    this.prefetch();
+    if (now >= this.nextDue) {
+      const frame = this.frames.get(next.index);
+      if (frame) {
+        this.show(next.index, frame);
+        this.direction = next.dir;
+        this.target = next.index;
+        this.nextDue += 1000 / this.fps;
+        // Fell behind (the kernel could not keep up): carry on from now, no burst.
+        if (now - this.nextDue > 1000 / this.fps) this.nextDue = now + 1000 / this.fps;
+        this.shownAt.push(now);
+        this.updateFps(now);
+      }
+    }
+    this.raf = requestAnimationFrame((t) => this.tick(t));
+  }
+
+  updateFps(now) {
+    while (this.shownAt.length && now - this.shownAt[0] > 1000) this.shownAt.shift();
+    if (!this.fpsShownAt || now - this.fpsShownAt > 250) {
+      this.fpsShownAt = now;
+      const span = this.shownAt.length > 1 ? now - this.shownAt[0] : 0;
+      const fps = span > 0 ? ((this.shownAt.length - 1) * 1000) / span : 0;
+      this.fpsReadout.textContent = `${fps.toFixed(1)} fps`;
+    }
+  }
+
+  // -- indicators -----------------------------------------------------------------
+
+  updateRange() {
+    const last = this.lastIndex;
+    if (Number(this.slider.max) !== last) this.slider.max = String(last);
+    this.updateCounter();
+  }
+
+  updateCounter() {
+    const n = this.count;
+    const shown = this.current >= 0 ? this.current + 1 : 0;
+    this.counter.textContent = `${shown} / ${n !== null ? n : "?"}`;
+  }
+
+  async refreshBuffered() {
+    if (this.closed || !this.dirtyBuffered || !this.root.isConnected) return;
+    this.dirtyBuffered = false;
+    let ranges;
+    try {
+      ranges = await this.bridge.call(this.key, "buffered", {}, { timeout: 5000 });
+    } catch (err) {
+      return;
+    }
+    const bar = this.bufferedBar;
+    const width = Math.max(1, bar.clientWidth);
+    if (bar.width !== width) bar.width = width;
+    const ctx = bar.getContext("2d");
+    ctx.clearRect(0, 0, bar.width, bar.height);
+    ctx.fillStyle = getComputedStyle(this.root).getPropertyValue("--jp-brand-color2") || "#64b5f6";
+    const total = this.lastIndex + 1;
+    for (const [a, b] of ranges) {
+      const x0 = (a / total) * width;
+      const x1 = ((b + 1) / total) * width;
+      ctx.fillRect(x0, 0, Math.max(1, x1 - x0), bar.height);
+    }
+    this.bufferedBar.dataset.ranges = JSON.stringify(ranges);
+  }
+
+  // -- life cycle -----------------------------------------------------------------
+
+  disconnect(reason) {
+    if (this.closed) return;
+    this.pause();
+    this.setStatus(`disconnected: ${reason}`, "error");
+    for (const el of this.root.querySelectorAll("button, input, select")) el.disabled = true;
+    this.destroy(reason, false);
+  }
+
+  destroy(reason = "the player was closed", clear = true) {
+    this.closed = true;
+    this.direction = 0;
+    cancelAnimationFrame(this.raf);
+    clearInterval(this.bufferTimer);
+    this.model.off("change:count", this.onCount);
+    this.model.off("change:known", this.onCount);
+    this.bridge.close(reason);
+    for (const frame of this.frames.values()) frame.bitmap.close();
+    this.frames.clear();
+    if (clear) this.shownFrame = null;
+  }
+}
+
+export default {
+  render({ model, el }) {
+    const player = new Player(model, el);
+    return () => player.destroy("the output was removed or the player closed");
+  },
+};
