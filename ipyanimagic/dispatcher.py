@@ -24,6 +24,7 @@ import keyword
 import os
 import traceback
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -205,8 +206,13 @@ class Call:
     def thread_safe(self) -> bool:
         return self.info.thread_safe
 
-    def run(self) -> Reply:
-        """Call the method and build the reply. Never raises."""
+    def run(self) -> Reply | Future[Reply]:
+        """Call the method and build the reply. Never raises.
+
+        A method may return a ``concurrent.futures.Future`` (work finishing on another
+        thread, e.g. encoding while the main thread draws the next frame); then this
+        returns a future of the reply, which never fails either.
+        """
         try:
             bound = getattr(self.target, self.info.name)
             kwargs = dict(self.args)
@@ -219,7 +225,22 @@ class Call:
             result = bound(**kwargs)
         except (Exception, KeyboardInterrupt) as exc:
             return _exception_reply(self.id, exc)
+        if isinstance(result, Future):
+            return _reply_when_done(self.id, result)
         return result_reply(self.id, result)
+
+
+def _reply_when_done(request_id: Any, pending: Future) -> Future[Reply]:
+    reply: Future[Reply] = Future()
+
+    def done(f: Future) -> None:
+        try:
+            reply.set_result(result_reply(request_id, f.result()))
+        except BaseException as exc:  # the future's own failure, cancellation included
+            reply.set_result(_exception_reply(request_id, exc))
+
+    pending.add_done_callback(done)
+    return reply
 
 
 def result_reply(request_id: Any, result: Any) -> Reply:
@@ -297,6 +318,10 @@ def _prepare(message: Any, buffers: Sequence[Any]) -> Call:
 
 
 def dispatch(message: Any, buffers: Sequence[Any] = ()) -> Reply:
-    """Check, route and run a request on the calling thread. Never raises."""
+    """Check, route and run a request on the calling thread, waiting for deferred
+    results. Never raises."""
     call = prepare(message, buffers)
-    return call if isinstance(call, Reply) else call.run()
+    if isinstance(call, Reply):
+        return call
+    outcome = call.run()
+    return outcome.result() if isinstance(outcome, Future) else outcome

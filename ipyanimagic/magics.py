@@ -91,6 +91,18 @@ class AnimagicMagics(Magics):
         default=64,
         help="Kernel memory for encoded frames, in MB (default: 64).",
     )
+    @argument(
+        "--no-blit",
+        action="store_true",
+        help="Always draw whole frames (default: redraw only what changes when that is "
+        "pixel-identical, which is checked).",
+    )
+    @argument(
+        "--realtime",
+        action="store_true",
+        help="Skip frames to keep the animation's clock when the kernel cannot keep up "
+        "(default: show every frame).",
+    )
     @line_magic
     def animate(self, line: str) -> None:
         """Show a player for a matplotlib animation; the kernel renders frames on demand.
@@ -120,6 +132,8 @@ class AnimagicMagics(Magics):
                 quality=args.quality,
                 dpi=args.dpi,
                 cache_mb=args.cache_mb,
+                blit=not args.no_blit,
+                realtime=args.realtime,
             )
         except (FrameSourceError, PlayerOptionError) as exc:
             raise UsageError(f"%animate {expr}: {exc}") from None

@@ -12,9 +12,11 @@ import base64
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import matplotlib.pyplot as plt
+import numpy as np
 import traitlets
 from matplotlib.animation import Animation
 from matplotlib.figure import Figure
@@ -30,6 +32,19 @@ from .transport import BridgeWidget, _shell
 __all__ = ["LOOP_MODES", "Player", "PlayerOptionError", "animate"]
 
 LOOP_MODES = ("once", "loop", "reflect")
+
+
+_encoder_pool: ThreadPoolExecutor | None = None
+_encoder_lock = threading.Lock()
+
+
+def _encoder() -> ThreadPoolExecutor:
+    """One encoder thread for all players: with the main thread drawing, two cores busy."""
+    global _encoder_pool
+    with _encoder_lock:
+        if _encoder_pool is None:
+            _encoder_pool = ThreadPoolExecutor(1, thread_name_prefix="ipyanimagic-encode")
+        return _encoder_pool
 
 
 class PlayerOptionError(ValueError):
@@ -54,17 +69,22 @@ class Player(BridgeWidget):
     fps = traitlets.Float(5.0).tag(sync=True)
     loop = traitlets.Enum(LOOP_MODES, default_value="loop").tag(sync=True)
     autoplay = traitlets.Bool(False).tag(sync=True)
+    realtime = traitlets.Bool(False).tag(sync=True)
     start = traitlets.Int(0).tag(sync=True)
     format = traitlets.Enum(("auto", *FORMATS), default_value="auto").tag(sync=True)
     quality = traitlets.Int(85).tag(sync=True)
     label = traitlets.Unicode("Animation").tag(sync=True)
 
-    def __init__(self, source: FrameSource, *, cache_mb: float = 64, **kwargs: Any) -> None:
+    def __init__(
+        self, source: FrameSource, *, cache_mb: float = 64, blit: bool = True, **kwargs: Any
+    ) -> None:
         self._source: FrameSource | None = source
-        self._renderer = FrameRenderer(source)
+        self._renderer = FrameRenderer(source, blit=blit)
         self._cache = FrameCache(int(cache_mb * 1024 * 1024))
-        self._lock = threading.RLock()
+        self._stats_lock = threading.Lock()
         self._stats = {"frames": 0, "render_ms": 0.0, "encode_ms": 0.0}
+        self._page_stats: dict[str, Any] = {}
+        self._encoding: dict[tuple, Future] = {}
         count = source.count
         super().__init__(count=-1 if count is None else count, known=source.known, **kwargs)
 
@@ -77,41 +97,55 @@ class Player(BridgeWidget):
 
     # -- frames ------------------------------------------------------------------
 
-    def _render(self, index: int, fmt: str, quality: int) -> tuple[dict[str, Any], bytes]:
-        key = (index, fmt, quality if fmt == "jpeg" else 0)
-        hit = self._cache.get(key)
-        if hit is not None:
-            return hit
-        source = self._source
-        if source is None:
+    def _draw(self, index: int) -> tuple[np.ndarray, float, str]:
+        """Render frame ``index`` on this (the main) thread; a private copy of its pixels."""
+        if self._source is None:
             raise RuntimeError("this player was closed")
-        with self._lock:
-            try:
-                frame = self._renderer.render(index)
-            except FrameOutOfRange:
-                self._sync_count()  # a generator ran out: the page learns the count
-                raise
-            except Exception as exc:
-                # The traceback starts in the user's frame function, not in our machinery.
-                raise ReportedError.from_exception(exc) from None
-            t0 = time.perf_counter()
-            data = encode(frame.rgba, fmt, quality)
-            encode_ms = (time.perf_counter() - t0) * 1000
-            height, width = frame.rgba.shape[:2]
-        self._sync_count()
+        try:
+            frame = self._renderer.render(index)
+        except FrameOutOfRange:
+            self._sync_count()  # a generator ran out: the page learns the count
+            raise
+        except Exception as exc:
+            # The traceback starts in the user's frame function, not in our machinery.
+            raise ReportedError.from_exception(exc) from None
+        finally:
+            self._sync_count()
+        # The canvas buffer is redrawn by the next frame; the encoder gets its own copy.
+        return frame.rgba.copy(), frame.render_ms, frame.mode
+
+    def _encode(
+        self, key: tuple, rgba: np.ndarray, render_ms: float, mode: str
+    ) -> tuple[dict[str, Any], bytes]:
+        index, fmt, quality = key
+        t0 = time.perf_counter()
+        data = encode(rgba, fmt, quality)
+        encode_ms = (time.perf_counter() - t0) * 1000
+        height, width = rgba.shape[:2]
         meta = {
             "index": index,
             "mime": MIME[fmt],
             "width": width,
             "height": height,
-            "render_ms": round(frame.render_ms, 3),
+            "mode": mode,
+            "render_ms": round(render_ms, 3),
             "encode_ms": round(encode_ms, 3),
         }
-        self._stats["frames"] += 1
-        self._stats["render_ms"] += frame.render_ms
-        self._stats["encode_ms"] += encode_ms
+        with self._stats_lock:
+            self._stats["frames"] += 1
+            self._stats["render_ms"] += render_ms
+            self._stats["encode_ms"] += encode_ms
         self._cache.put(key, meta, data)
         return meta, data
+
+    def _key(self, index: int, fmt: str, quality: int) -> tuple:
+        return (index, fmt, quality if fmt == "jpeg" else 0)
+
+    def _frame_now(self, index: int, fmt: str, quality: int) -> tuple[dict[str, Any], bytes]:
+        """Render and encode on this thread (for the static picture)."""
+        key = self._key(index, fmt, quality)
+        hit = self._cache.get(key)
+        return hit if hit is not None else self._encode(key, *self._draw(index))
 
     def _sync_count(self) -> None:
         source = self._source
@@ -122,9 +156,18 @@ class Player(BridgeWidget):
         if self.known != source.known:
             self.known = source.known
 
+    def _reply(self, meta: dict[str, Any], data: bytes) -> WithBuffers:
+        return WithBuffers({**meta, "count": self.count, "known": self.known}, [data])
+
     @expose
-    def frame(self, index: int, format: str = "png", quality: int | None = None) -> WithBuffers:
-        """Frame ``index`` encoded as ``format``: metadata, and the bytes as a buffer."""
+    def frame(
+        self, index: int, format: str = "png", quality: int | None = None
+    ) -> WithBuffers | Future:
+        """Frame ``index`` encoded as ``format``: metadata, and the bytes as a buffer.
+
+        Drawn here, on the main thread; encoded on the encoder thread (Pillow releases
+        the GIL), so the next request's drawing overlaps this one's encoding.
+        """
         if format not in FORMATS:
             raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
         q = self.quality if quality is None else quality
@@ -133,8 +176,26 @@ class Player(BridgeWidget):
         if self._source is None:
             raise RuntimeError("this player was closed")
         self._source.check_index(index)
-        meta, data = self._render(index, format, q)
-        return WithBuffers({**meta, "count": self.count, "known": self.known}, [data])
+        key = self._key(index, format, q)
+        hit = self._cache.get(key)
+        if hit is not None:
+            return self._reply(*hit)
+        pending = self._encoding.get(key)
+        if pending is None:
+            rgba, render_ms, mode = self._draw(index)
+            pending = _encoder().submit(self._encode, key, rgba, render_ms, mode)
+            self._encoding[key] = pending
+            pending.add_done_callback(lambda _f, key=key: self._encoding.pop(key, None))
+        reply: Future = Future()
+
+        def done(f: Future) -> None:
+            try:
+                reply.set_result(self._reply(*f.result()))
+            except BaseException as exc:
+                reply.set_exception(exc)
+
+        pending.add_done_callback(done)
+        return reply
 
     @expose(thread_safe=True)
     def buffered(self) -> list[list[int]]:
@@ -150,14 +211,30 @@ class Player(BridgeWidget):
     @expose(thread_safe=True)
     def stats(self) -> dict[str, Any]:
         """Kernel-side counters: frames rendered, mean render / encode ms, cache use."""
-        n = self._stats["frames"]
+        with self._stats_lock:
+            n = self._stats["frames"]
+            render_ms, encode_ms = self._stats["render_ms"], self._stats["encode_ms"]
         return {
             "frames_rendered": n,
-            "render_ms_mean": self._stats["render_ms"] / n if n else None,
-            "encode_ms_mean": self._stats["encode_ms"] / n if n else None,
+            "render_ms_mean": render_ms / n if n else None,
+            "encode_ms_mean": encode_ms / n if n else None,
+            "draws": dict(self._renderer.counts),
             "cache_bytes": self._cache.nbytes,
             "cache_frames": len(self._cache),
             "cache_hits": self._cache.hits,
+            "page": dict(self._page_stats),
+        }
+
+    @expose(thread_safe=True)
+    def report(self, stats: dict[str, Any]) -> None:
+        """The page's side of :meth:`stats`: frames shown, round trip, fps, window."""
+        if not isinstance(stats, dict):
+            raise TypeError("stats must be an object")
+        allowed = {"displayed", "requested", "received", "dropped", "rtt_ms", "fps", "window"}
+        self._page_stats = {
+            k: v
+            for k, v in stats.items()
+            if k in allowed and isinstance(v, (int, float)) and not isinstance(v, bool)
         }
 
     # -- display -----------------------------------------------------------------
@@ -170,7 +247,7 @@ class Player(BridgeWidget):
         # A picture of the first frame for places without a live kernel (nbviewer,
         # GitHub, exported HTML); JupyterLab prefers the widget view.
         try:
-            meta, png = self._render(self.start, "png", 0)
+            meta, png = self._frame_now(self.start, "png", 0)
         except Exception:
             return bundle
         data = {**data, "image/png": base64.b64encode(png).decode("ascii")}
@@ -281,6 +358,8 @@ def animate(
     quality: int = 85,
     dpi: float | None = None,
     cache_mb: float = 64,
+    blit: bool = True,
+    realtime: bool = False,
     fig: Figure | None = None,
     frames: int | Sequence[Any] | None = None,
     init_func: Callable[[], Any] | None = None,
@@ -296,6 +375,9 @@ def animate(
     ``interval`` ms and ``repeat``). ``fps`` defaults to 1000 / the animation's interval;
     ``loop`` to "loop" if it repeats, else "once". ``format`` "auto" sends JPEG while
     playing and PNG at rest. ``cache_mb`` bounds the kernel's cache of encoded frames.
+    ``blit``: redraw only what changes when that gives the same pixels as a full draw
+    (checked); False always draws in full. ``realtime``: when the kernel cannot keep up,
+    skip frames to keep the animation's clock (default: show every frame, late).
 
     Re-running the cell that made a player closes the old one.
     """
@@ -325,6 +407,8 @@ def animate(
     player = Player(
         source,
         cache_mb=cache_mb,
+        blit=bool(blit),
+        realtime=bool(realtime),
         fps=float(fps),
         loop=loop,
         autoplay=bool(autoplay),

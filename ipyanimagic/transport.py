@@ -10,6 +10,7 @@ dispatcher and sends the reply back on the same comm.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Future
 from typing import Any
 
 import anywidget
@@ -30,6 +31,18 @@ def _shell() -> Any:
     except ImportError:  # pragma: no cover
         return None
     return get_ipython()
+
+
+def _with_outputs(outcome: Future[Reply], printed: list[dict[str, Any]]) -> Future[Reply]:
+    merged: Future[Reply] = Future()
+
+    def done(f: Future[Reply]) -> None:
+        reply = f.result()
+        reply.content.setdefault("outputs", []).extend(printed)
+        merged.set_result(reply)
+
+    outcome.add_done_callback(done)
+    return merged
 
 
 class BridgeWidget(anywidget.AnyWidget):
@@ -59,7 +72,7 @@ class BridgeWidget(anywidget.AnyWidget):
             if isinstance(call, Reply):
                 self._send_reply(call)
             elif call.thread_safe:
-                self._send_reply(call.run())
+                self._deliver(call.run())
             else:
                 mainthread.call_on_main(lambda: self._run_on_main(call))
         except Exception:  # pragma: no cover - prepare and run never raise
@@ -68,10 +81,21 @@ class BridgeWidget(anywidget.AnyWidget):
     def _run_on_main(self, call: Call) -> None:
         shell = _shell()
         with capture_outputs(shell) as outputs:
-            reply = call.run()
+            outcome = call.run()
         if outputs:
-            reply.content.setdefault("outputs", []).extend(dict(o) for o in outputs)
-        self._send_reply(reply)
+            printed = [dict(o) for o in outputs]
+            if isinstance(outcome, Future):
+                outcome = _with_outputs(outcome, printed)
+            else:
+                outcome.content.setdefault("outputs", []).extend(printed)
+        self._deliver(outcome)
+
+    def _deliver(self, outcome: Reply | Future[Reply]) -> None:
+        if isinstance(outcome, Future):
+            # Sent from the thread that finishes the work: the kernel's iopub is thread-safe.
+            outcome.add_done_callback(lambda f: self._send_reply(f.result()))
+        else:
+            self._send_reply(outcome)
 
     def _send_reply(self, reply: Reply) -> None:
         if self.comm is None:

@@ -4,7 +4,11 @@
 {% include "bridge.js" %}
 
 const HTML = {{ html|tojson }};
-const WINDOW = 3; // frame requests in flight while playing
+// Frame requests in flight while playing: enough to cover one round trip at the
+// current speed (a default Jupyter Server adds ~45 ms to each), between these bounds.
+const MIN_WINDOW = 2;
+const MAX_WINDOW = 4;
+const KEEP = MAX_WINDOW * 2 + 6; // decoded frames kept in the page
 const FRAME_TIMEOUT = 120000; // ms; a long cell can hold the kernel's main thread
 const SLOW_MS = 1000; // say "waiting for the kernel" after this long
 
@@ -43,6 +47,9 @@ class Player {
     this.raf = 0;
     this.shownAt = []; // display times while playing, for the fps readout
     this.closed = false;
+    this.visible = true;
+    this.rtt = 50; // ms, a running estimate of a frame request's round trip
+    this.counts = { requested: 0, received: 0, displayed: 0, dropped: 0 };
     this.dirtyBuffered = true;
     this.lastError = null;
 
@@ -53,6 +60,34 @@ class Player {
     this.goto(this.target);
     if (model.get("autoplay")) this.play(+1);
     this.bufferTimer = setInterval(() => this.refreshBuffered(), 700);
+    this.reportTimer = setInterval(() => this.report(), 2000);
+    // Out of view: stop asking the kernel for frames; carry on when scrolled back.
+    if (typeof IntersectionObserver !== "undefined") {
+      this.observer = new IntersectionObserver((entries) => {
+        const visible = entries.some((e) => e.isIntersecting);
+        if (visible === this.visible) return;
+        this.visible = visible;
+        if (visible && this.direction) {
+          this.nextDue = performance.now();
+          cancelAnimationFrame(this.raf);
+          this.raf = requestAnimationFrame((t) => this.tick(t));
+        }
+      });
+      this.observer.observe(this.root);
+    }
+  }
+
+  get window() {
+    const need = Math.ceil(this.rtt / (1000 / this.fps)) + 1;
+    return Math.max(MIN_WINDOW, Math.min(MAX_WINDOW, need));
+  }
+
+  report() {
+    if (this.closed || !this.direction) return;
+    const stats = { ...this.counts, rtt_ms: Math.round(this.rtt * 10) / 10, window: this.window };
+    const fps = parseFloat(this.fpsReadout.textContent);
+    if (Number.isFinite(fps)) stats.fps = fps;
+    this.bridge.call(this.key, "report", { stats }, { timeout: 5000 }).catch(() => {});
   }
 
   // -- settings -------------------------------------------------------------------
@@ -70,6 +105,9 @@ class Player {
   }
   get format() {
     return this.model.get("format");
+  }
+  get realtime() {
+    return this.model.get("realtime");
   }
   // JPEG is cheap to make and send while frames fly by; a still frame is lossless.
   formatFor(playing) {
@@ -144,7 +182,10 @@ class Player {
       .then(async ({ result, buffers }) => {
         const blob = new Blob([buffers[0]], { type: result.mime });
         const bitmap = await createImageBitmap(blob);
-        const frame = { bitmap, lossless: result.mime === "image/png", rtt: performance.now() - started };
+        const rtt = performance.now() - started;
+        const frame = { bitmap, lossless: result.mime === "image/png", rtt };
+        this.rtt = this.rtt * 0.8 + rtt * 0.2;
+        this.counts.received += 1;
         this.store(i, frame);
         if (this.status.dataset.kind === "wait") this.setStatus("");
         return frame;
@@ -158,6 +199,7 @@ class Player {
         if (this.inflight.get(i) === entry) this.inflight.delete(i);
       });
     this.inflight.set(i, entry);
+    this.counts.requested += 1;
     return entry.promise;
   }
 
@@ -172,9 +214,9 @@ class Player {
     this.dirtyBuffered = true;
     // Keep a few decoded frames, least recently used out first, but never the ones
     // about to be shown (by playback order: after the last frame of a loop comes 0).
-    const keep = WINDOW * 2 + 6;
+    const keep = KEEP;
     if (this.frames.size > keep) {
-      const needed = this.upcoming(WINDOW * 2);
+      const needed = this.upcoming(MAX_WINDOW * 2);
       for (const [j, f] of this.frames) {
         if (this.frames.size <= keep) break;
         if (needed.has(j) || f === this.shownFrame) continue;
@@ -345,11 +387,12 @@ class Player {
     if (wasPlaying && this.current >= 0) this.goto(this.current); // lossless at rest
   }
 
-  prefetch() {
-    let i = this.current < 0 ? this.target : this.current;
+  prefetch(from) {
+    let i = from;
     let dir = this.direction;
     const format = this.formatFor(true);
-    for (let k = 0; k < WINDOW && this.inflight.size < WINDOW; k++) {
+    const window = this.window;
+    for (let k = 0; k < window && this.inflight.size < window; k++) {
       const next = this.step(i, dir);
       if (!next) break;
       ({ index: i, dir } = next);
@@ -357,24 +400,49 @@ class Player {
     }
   }
 
+  // The frame `k` steps ahead of i in playback order (null past the end of "once").
+  advance(i, dir, k) {
+    let pos = { index: i, dir };
+    for (let n = 0; n < k; n++) {
+      const next = this.step(pos.index, pos.dir);
+      if (!next) return n === 0 ? null : pos;
+      pos = next;
+    }
+    return pos;
+  }
+
   tick(now) {
-    if (!this.direction || this.closed) return;
+    if (!this.direction || this.closed || !this.visible) return;
     const start = this.current < 0 ? this.target : this.current;
-    const next = this.step(start, this.direction);
-    if (next === null) {
+    const period = 1000 / this.fps;
+    if (this.step(start, this.direction) === null) {
       this.pause();
       return;
     }
-    this.prefetch();
-    if (now >= this.nextDue) {
-      const frame = this.frames.get(next.index);
-      if (frame) {
-        this.show(next.index, frame);
-        this.direction = next.dir;
-        this.target = next.index;
-        this.nextDue += 1000 / this.fps;
+    // Realtime: the clock decides which frame is due, skipping the ones that are late.
+    const owed = this.realtime && now > this.nextDue ? 1 + Math.floor((now - this.nextDue) / period) : 1;
+    const due = this.advance(start, this.direction, owed);
+    this.prefetch(owed > 1 ? this.advance(start, this.direction, owed - 1).index : start);
+    if (now >= this.nextDue && due) {
+      let shown = null;
+      if (this.frames.has(due.index)) shown = due;
+      else if (owed > 1) {
+        // Show the latest frame we have on the way to the due one.
+        for (let k = owed - 1; k >= 1 && !shown; k--) {
+          const pos = this.advance(start, this.direction, k);
+          if (pos && this.frames.has(pos.index)) shown = pos;
+        }
+      }
+      if (shown) {
+        const skipped = shown === due ? owed - 1 : 0;
+        this.counts.dropped += skipped;
+        this.show(shown.index, this.frames.get(shown.index));
+        this.counts.displayed += 1;
+        this.direction = shown.dir;
+        this.target = shown.index;
+        this.nextDue += period * (shown === due ? owed : 1);
         // Fell behind (the kernel could not keep up): carry on from now, no burst.
-        if (now - this.nextDue > 1000 / this.fps) this.nextDue = now + 1000 / this.fps;
+        if (now - this.nextDue > period) this.nextDue = now + period;
         this.shownAt.push(now);
         this.updateFps(now);
       }
@@ -445,6 +513,8 @@ class Player {
     this.direction = 0;
     cancelAnimationFrame(this.raf);
     clearInterval(this.bufferTimer);
+    clearInterval(this.reportTimer);
+    if (this.observer) this.observer.disconnect();
     this.model.off("change:count", this.onCount);
     this.model.off("change:known", this.onCount);
     this.bridge.close(reason);

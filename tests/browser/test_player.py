@@ -51,6 +51,21 @@ class PlayerView:
     def shown(self) -> int:
         return int(self.frame.get_attribute("data-frame"))
 
+    def record(self) -> None:
+        """Start recording every frame the player shows (a test-only observer)."""
+        self.frame.evaluate(
+            """(canvas) => {
+                canvas.__shown = [];
+                new MutationObserver(() => canvas.__shown.push(Number(canvas.dataset.frame)))
+                    .observe(canvas, {attributes: true, attributeFilter: ["data-frame"]});
+            }"""
+        )
+
+    def recorded(self) -> list[int]:
+        shown = self.frame.evaluate("(canvas) => canvas.__shown")
+        # The observer reports attribute writes; the same frame written twice is one frame.
+        return [f for k, f in enumerate(shown) if k == 0 or shown[k - 1] != f]
+
 
 def open_player(notebook, line: str, app: str = "lab", extra: tuple[str, ...] = (), first=0):
     nb = notebook([SETUP, *extra, line], app=app)
@@ -94,37 +109,52 @@ def test_play_advances_and_pause_stops(notebook):
 
 def test_reverse_plays_backwards_from_the_start_with_loop(notebook):
     nb, p = open_player(notebook, "anim = seed(frames=20)\n%animate anim --fps 30 --loop loop")
+    p.record()
     p.button("Reverse").click()
-    # From frame 0 backwards: wraps to 19, then 18, ...
-    expect(p.frame).to_have_attribute("data-frame", re.compile(r"^1[0-8]$"), timeout=10_000)
+    expect(p.frame).to_have_attribute("data-frame", "10", timeout=10_000)
     p.button("Pause").click()
+    # From frame 0 backwards: wraps to 19, then down, one frame at a time.
+    assert p.recorded()[:10] == [19, 18, 17, 16, 15, 14, 13, 12, 11, 10]
+    nb.assert_no_page_errors()
+
+
+def test_loop_wraps_from_the_last_frame_to_the_first(notebook):
+    nb, p = open_player(notebook, "anim = seed(frames=6)\n%animate anim --fps 30 --loop loop")
+    p.record()
+    p.button("Play").click()
+    nb.page.wait_for_function(
+        "(c) => (c.__shown || []).filter((f) => f === 2).length >= 2",
+        arg=p.frame.element_handle(),
+        timeout=10_000,
+    )
+    p.button("Pause").click()
+    assert p.recorded()[:8] == [1, 2, 3, 4, 5, 0, 1, 2]
     nb.assert_no_page_errors()
 
 
 def test_once_stops_at_the_last_frame(notebook):
     nb, p = open_player(notebook, "anim = seed(frames=12)\n%animate anim --fps 60 --loop once")
+    p.record()
     p.button("Play").click()
     p.expect_frame(11)
     nb.page.wait_for_timeout(400)
     assert p.shown() == 11
+    assert p.recorded()[-3:] == [9, 10, 11]
     expect(p.button("Play")).to_have_attribute("aria-pressed", "false")
     nb.assert_no_page_errors()
 
 
-def test_reflect_turns_around_at_the_end(notebook):
+def test_reflect_turns_around_at_both_ends(notebook):
     nb, p = open_player(
-        notebook, "anim = seed(frames=8)\n%animate anim --fps 30 --loop reflect --start 5", first=5
+        notebook, "anim = seed(frames=5)\n%animate anim --fps 30 --loop reflect --start 2", first=2
     )
-    seen: list[int] = []
+    p.record()
     p.button("Play").click()
-    for _ in range(60):
-        seen.append(p.shown())
-        if len(seen) > 3 and 7 in seen and seen[-1] < 7:
-            break
-        nb.page.wait_for_timeout(50)
+    nb.page.wait_for_function(
+        "(c) => (c.__shown || []).length >= 12", arg=p.frame.element_handle(), timeout=10_000
+    )
     p.button("Pause").click()
-    assert 7 in seen and seen[-1] < 7, seen
-    assert max(seen) == 7
+    assert p.recorded()[:11] == [3, 4, 3, 2, 1, 0, 1, 2, 3, 4, 3]
     nb.assert_no_page_errors()
 
 

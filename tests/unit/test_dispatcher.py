@@ -279,3 +279,41 @@ def test_the_registry_and_dispatcher_keep_working_after_garbage(target):
         ]
         == 2
     )
+
+
+class Deferred:
+    def __init__(self):
+        self.pending = []
+
+    @expose
+    def later(self, value: int):
+        from concurrent.futures import Future
+
+        f = Future()
+        self.pending.append((f, value))
+        return f
+
+
+def test_a_method_may_answer_later_through_a_future():
+    from concurrent.futures import Future
+
+    target = Deferred()
+    key = registry.register(target)
+    try:
+        outcome = prepare({"id": 21, "key": key, "method": "later", "args": {"value": 3}}).run()
+        assert isinstance(outcome, Future) and not outcome.done()
+        ((f, value),) = target.pending
+        f.set_result(WithBuffers({"v": value}, [b"xy"]))
+        reply = outcome.result(timeout=1)
+        assert reply.content == {"id": 21, "ok": True, "result": {"v": 3}}
+        assert [bytes(b) for b in reply.buffers] == [b"xy"]
+        failing = prepare({"id": 22, "key": key, "method": "later", "args": {"value": 4}}).run()
+        target.pending[-1][0].set_exception(ValueError("encoder broke"))
+        content = check_shape(failing.result(timeout=1), 22)
+        assert content["error"] == {
+            "type": "ValueError",
+            "message": "encoder broke",
+            "traceback": content["error"]["traceback"],
+        }
+    finally:
+        registry.unregister(key)

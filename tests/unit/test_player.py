@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import io
 import warnings
+from concurrent.futures import Future
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -42,8 +43,14 @@ def seed_animation(frames=100, blit=False, **kw):
     return fig, anim
 
 
+def frame(player, i, **kw):
+    """Call the exposed method as the dispatcher does, waiting for a deferred reply."""
+    reply = player.frame(i, **kw)
+    return reply.result(timeout=30) if isinstance(reply, Future) else reply
+
+
 def pixels(player, i, fmt="png"):
-    reply = player.frame(i, format=fmt)
+    reply = frame(player, i, format=fmt)
     meta, (data,) = reply.result, reply.buffers
     img = np.asarray(Image.open(io.BytesIO(bytes(data))).convert("RGBA"))
     assert img.shape[:2] == (meta["height"], meta["width"])
@@ -73,7 +80,7 @@ def test_the_seed_animation_renders_distinct_frames_as_png_and_jpeg(players):
     assert a.shape == (150, 200, 4)
     assert (a != b).any()
     assert (pixels(p, 0) == a).all()  # random access: frame 0 again is frame 0
-    jpeg = p.frame(10, format="jpeg")
+    jpeg = frame(p, 10, format="jpeg")
     assert jpeg.result["mime"] == "image/jpeg" and bytes(jpeg.buffers[0])[:2] == b"\xff\xd8"
 
 
@@ -227,7 +234,7 @@ def test_buffered_lists_the_cached_frames_as_ranges(players):
     _, anim = seed_animation(frames=10)
     p = play(players, anim)
     for i in (0, 1, 2, 5, 7, 8):
-        p.frame(i)
+        frame(p, i)
     assert p.buffered() == [[0, 2], [5, 5], [7, 8]]
 
 
@@ -235,7 +242,7 @@ def test_the_cache_stays_within_its_budget(players):
     _, anim = seed_animation(frames=40)
     p = play(players, anim, cache_mb=0.02)  # about 20 KB: a few frames
     for i in range(40):
-        p.frame(i)
+        frame(p, i)
     stats = p.stats()
     assert 0 < stats["cache_bytes"] <= 0.02 * 1024 * 1024
     assert stats["frames_rendered"] == 40
@@ -271,7 +278,7 @@ def test_the_display_bundle_carries_a_png_of_the_first_frame(players):
 def test_closing_releases_the_key_the_figure_and_the_cache(players):
     _, anim = seed_animation()
     p = ipyanimagic.animate(anim)
-    p.frame(0)
+    frame(p, 0)
     key = p.key
     p.close()
     assert key not in registry.keys()
@@ -354,10 +361,19 @@ def test_the_magic_shows_a_player(ip, monkeypatch, players):
     monkeypatch.setattr("ipyanimagic.magics.display", shown.append)
     ip.run_line_magic("load_ext", "ipyanimagic")
     _, ip.user_ns["anim"] = seed_animation()
-    ip.run_line_magic("animate", "anim --fps 12 --loop reflect --autoplay --start 4 --format jpeg")
+    ip.run_line_magic(
+        "animate", "anim --fps 12 --loop reflect --autoplay --start 4 --format jpeg --realtime"
+    )
     (p,) = shown
     players.append(p)
-    assert (p.fps, p.loop, p.autoplay, p.start, p.format) == (12, "reflect", True, 4, "jpeg")
+    assert (p.fps, p.loop, p.autoplay, p.start, p.format, p.realtime) == (
+        12,
+        "reflect",
+        True,
+        4,
+        "jpeg",
+        True,
+    )
 
 
 @pytest.mark.parametrize(
