@@ -10,6 +10,7 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.display import display
 
+from .export import ExportError
 from .frames import FrameSourceError
 from .jsexec import jsexec
 from .player import LOOP_MODES, PlayerOptionError, animate
@@ -103,6 +104,12 @@ class AnimagicMagics(Magics):
         help="Skip frames to keep the animation's clock when the kernel cannot keep up "
         "(default: show every frame).",
     )
+    @argument(
+        "--export",
+        metavar="PATH",
+        default=None,
+        help="Also write a self-contained HTML file that plays offline (default: none).",
+    )
     @line_magic
     def animate(self, line: str) -> None:
         """Show a player for a matplotlib animation; the kernel renders frames on demand.
@@ -137,6 +144,13 @@ class AnimagicMagics(Magics):
             )
         except (FrameSourceError, PlayerOptionError) as exc:
             raise UsageError(f"%animate {expr}: {exc}") from None
+        if args.export:
+            try:
+                out = player.save_html(args.export)
+            except (ExportError, OSError) as exc:
+                player.close()
+                raise UsageError(f"%animate --export: {exc}") from None
+            print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)")
         display(player)
 
 

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -256,6 +257,49 @@ class Player(BridgeWidget):
             "image/png": {"width": meta["width"], "height": meta["height"]},
         }
         return data, metadata
+
+    # -- export --------------------------------------------------------------------
+
+    def save_html(
+        self,
+        path: str | Path,
+        frames: str = "all",
+        *,
+        format: str = "png",
+        quality: int | None = None,
+        max_mb: float = 100,
+        progress: bool = True,
+    ) -> Path:
+        """Write a self-contained HTML file that plays offline, with the same controls.
+
+        ``frames``: "all" (rendered now, with a progress bar) or "cached" (the frames the
+        kernel already holds). The size is estimated first; over ``max_mb`` it raises
+        :class:`~ipyanimagic.export.ExportError` instead of leaving frames out.
+        """
+        from .export import export_html
+
+        return export_html(
+            self,
+            path,
+            frames=frames,
+            format=format,
+            quality=quality,
+            max_mb=max_mb,
+            progress=progress,
+        )
+
+    def save(
+        self,
+        path: str | Path,
+        *,
+        fps: float | None = None,
+        dpi: float | None = None,
+        progress: bool = True,
+    ) -> Path:
+        """Write a GIF (Pillow) or MP4 / WebM (ffmpeg) of every frame."""
+        from .export import save_movie
+
+        return save_movie(self, path, fps=fps, dpi=dpi, progress=progress)
 
     # -- life cycle --------------------------------------------------------------
 

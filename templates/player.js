@@ -13,10 +13,12 @@ const FRAME_TIMEOUT = 120000; // ms; a long cell can hold the kernel's main thre
 const SLOW_MS = 1000; // say "waiting for the kernel" after this long
 
 class Player {
-  constructor(model, el) {
+  // `bridge` is the kernel (through the widget's comm) or, in an exported HTML file,
+  // the frames embedded in the page (see export.html).
+  constructor(model, el, bridge = createBridge(model, { timeout: FRAME_TIMEOUT })) {
     this.model = model;
     this.key = model.get("key");
-    this.bridge = createBridge(model, { timeout: FRAME_TIMEOUT });
+    this.bridge = bridge;
     el.innerHTML = HTML;
     this.root = el.querySelector(".iam-player");
     this.root.setAttribute("aria-label", model.get("label"));
@@ -54,7 +56,7 @@ class Player {
     this.lastError = null;
 
     this.loopSelect.value = model.get("loop");
-    this.speedInput.value = String(model.get("fps"));
+    this.speedInput.value = String(Math.round(model.get("fps") * 100) / 100);
     this.bind();
     this.updateRange();
     this.goto(this.target);
@@ -131,7 +133,7 @@ class Player {
     this.slider.addEventListener("input", () => this.stopAndGo(Number(this.slider.value)));
     this.loopSelect.addEventListener("change", () => this.sync("loop", this.loop));
     this.speedInput.addEventListener("change", () => {
-      this.speedInput.value = String(this.fps);
+      this.speedInput.value = String(Math.round(this.fps * 100) / 100);
       this.sync("fps", this.fps);
     });
     this.root.addEventListener("keydown", (ev) => this.onKey(ev));
@@ -246,6 +248,8 @@ class Player {
     if (this.canvas.width !== bitmap.width || this.canvas.height !== bitmap.height) {
       this.canvas.width = bitmap.width;
       this.canvas.height = bitmap.height;
+      // The frame sets the player's width; the controls wrap below a small one.
+      this.root.style.width = `${Math.max(bitmap.width, 280)}px`;
     }
     this.ctx.drawImage(bitmap, 0, 0);
     this.shownFrame = frame;

@@ -1,0 +1,63 @@
+"""An exported player plays from disk with the network blocked."""
+
+from __future__ import annotations
+
+import re
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib import animation
+from playwright.sync_api import expect
+
+import ipyanimagic
+
+
+def seed_animation(frames):
+    fig = plt.figure(figsize=(4, 3), dpi=60)
+    ax = plt.axes(xlim=(0, 10), ylim=(-2, 2))
+    (line,) = ax.plot([], [], lw=2)
+
+    def step(i):
+        x = np.linspace(0, 10, 300)
+        line.set_data(x, np.cos(i * 0.02 * np.pi) * np.sin(x - i * 0.02 * np.pi))
+        return (line,)
+
+    return fig, animation.FuncAnimation(fig, step, frames=frames, interval=30)
+
+
+def test_an_exported_file_plays_offline_with_the_same_controls(browser, tmp_path):
+    _, anim = seed_animation(frames=30)
+    player = ipyanimagic.animate(anim, fps=30, label="Exported <script>alert(1)</script>")
+    try:
+        path = player.save_html(tmp_path / "anim.html", progress=False)
+    finally:
+        player.close()
+    context = browser.new_context(offline=True)
+    requests: list[str] = []
+    context.on("request", lambda r: requests.append(r.url))
+    errors: list[str] = []
+    page = context.new_page()
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    try:
+        page.goto(path.as_uri())
+        frame = page.locator("canvas.iam-frame")
+        expect(frame).to_have_attribute("data-frame", "0", timeout=10_000)
+        expect(page.locator(".iam-counter")).to_have_text("1 / 30")
+        page.get_by_role("button", name="Last frame", exact=True).click()
+        expect(frame).to_have_attribute("data-frame", "29")
+        page.get_by_role("button", name="Play", exact=True).click()
+        # From the last frame, Play loops around to the start.
+        expect(frame).to_have_attribute("data-frame", re.compile(r"^[1-9]$"), timeout=10_000)
+        page.get_by_role("button", name="Pause", exact=True).click()
+        page.get_by_role("slider", name="Frame").fill("12")
+        expect(frame).to_have_attribute("data-frame", "12")
+        # The label is text: the title shows it, nothing ran.
+        assert page.title() == "Exported <script>alert(1)</script>"
+        assert dialogs == []
+        assert requests == [path.as_uri()]
+        assert errors == []
+    finally:
+        context.close()
