@@ -72,6 +72,9 @@ class Player(BridgeWidget):
     autoplay = traitlets.Bool(False).tag(sync=True)
     realtime = traitlets.Bool(False).tag(sync=True)
     start = traitlets.Int(0).tag(sync=True)
+    current = traitlets.Int(
+        0, help="the frame shown; set it to show another, jslink it to follow another player"
+    ).tag(sync=True)
     format = traitlets.Enum(("auto", *FORMATS), default_value="auto").tag(sync=True)
     quality = traitlets.Int(85).tag(sync=True)
     label = traitlets.Unicode("Animation").tag(sync=True)
@@ -87,6 +90,7 @@ class Player(BridgeWidget):
         self._page_stats: dict[str, Any] = {}
         self._encoding: dict[tuple, Future] = {}
         count = source.count
+        kwargs.setdefault("current", kwargs.get("start", 0))
         super().__init__(count=-1 if count is None else count, known=source.known, **kwargs)
 
     def __repr__(self) -> str:
@@ -315,7 +319,8 @@ class Player(BridgeWidget):
 # -- adoption and release -----------------------------------------------------------
 
 _owners: dict[int, Player] = {}  # id(figure) -> the player that owns it now
-_by_cell: dict[str, Player] = {}  # notebook cell id -> the player it made last
+# notebook cell id -> (the run that made them, the players that run made)
+_by_cell: dict[str, tuple[str | None, list[Player]]] = {}
 
 
 def _adopt(source: FrameSource, player: Player) -> None:
@@ -340,20 +345,23 @@ def _release(source: FrameSource, player: Player) -> None:
     if _owners.get(id(figure)) is player:
         del _owners[id(figure)]
         plt.close(figure)
-    for cell, owner in list(_by_cell.items()):
-        if owner is player:
-            del _by_cell[cell]
+    for cell, (_run, players) in list(_by_cell.items()):
+        if player in players:
+            players.remove(player)
+            if not players:
+                del _by_cell[cell]
 
 
-def _current_cell_id() -> str | None:
+def _current_cell() -> tuple[str | None, str | None]:
+    """(cell id, id of this run of it), from the execute request JupyterLab sent."""
     shell = _shell()
     kernel = getattr(shell, "kernel", None)
     parent = kernel.get_parent() if kernel is not None and hasattr(kernel, "get_parent") else None
     if not parent:
         parent = getattr(shell, "parent_header", None) or {}
-    metadata = parent.get("metadata") or {}
-    cell = metadata.get("cellId")
-    return cell if isinstance(cell, str) else None
+    cell = (parent.get("metadata") or {}).get("cellId")
+    run = (parent.get("header") or {}).get("msg_id")
+    return (cell if isinstance(cell, str) else None), (run if isinstance(run, str) else None)
 
 
 def _check_options(
@@ -447,7 +455,7 @@ def animate(
         loop = "loop" if source.repeat else "once"
     if label is None:
         label = _default_label(source)
-    cell = _current_cell_id()
+    cell, run = _current_cell()
     player = Player(
         source,
         cache_mb=cache_mb,
@@ -463,10 +471,15 @@ def animate(
     )
     _adopt(source, player)
     if cell is not None:
-        previous = _by_cell.get(cell)
-        _by_cell[cell] = player
-        if previous is not None and previous is not player:
-            previous.close()
+        # A new run of a cell replaces the players its last run made (a cell may make
+        # several in one run: they stay together).
+        last_run, players = _by_cell.get(cell, (None, []))
+        if run is None or last_run != run:
+            for old in list(players):
+                old.close()
+            players = []
+        players.append(player)
+        _by_cell[cell] = (run, players)
     return player
 
 

@@ -140,6 +140,12 @@ class Player {
     this.onCount = () => this.updateRange();
     this.model.on("change:count", this.onCount);
     this.model.on("change:known", this.onCount);
+    // `current` set from elsewhere (Python, or an ipywidgets link to another player).
+    this.onFrame = () => {
+      const v = this.model.get("current");
+      if (v !== this.current && v !== this.target) this.stopAndGo(v);
+    };
+    this.model.on("change:current", this.onFrame);
   }
 
   sync(name, value) {
@@ -258,9 +264,25 @@ class Player {
     this.frames.set(i, frame);
     this.current = i;
     this.canvas.dataset.frame = String(i);
+    this.publishFrame(i);
     this.updateRange();
     this.slider.value = String(i);
     this.updateCounter();
+  }
+
+  // Tell the model which frame is shown: in the page at once (links follow every frame),
+  // to the kernel only at rest (no comm message per frame while playing).
+  publishFrame(i) {
+    if (this.model.get("current") !== i) this.model.set("current", i);
+    if (!this.direction) this.saveFrame();
+  }
+
+  saveFrame() {
+    try {
+      this.model.save_changes();
+    } catch (err) {
+      /* the kernel is gone: nothing to tell */
+    }
   }
 
   onFrameError(i, err) {
@@ -388,7 +410,10 @@ class Player {
     this.buttons.play.setAttribute("aria-pressed", "false");
     this.buttons.reverse.setAttribute("aria-pressed", "false");
     this.fpsReadout.textContent = "";
-    if (wasPlaying && this.current >= 0) this.goto(this.current); // lossless at rest
+    if (wasPlaying && this.current >= 0) {
+      this.saveFrame();
+      this.goto(this.current); // lossless at rest
+    }
   }
 
   prefetch(from) {
@@ -521,6 +546,7 @@ class Player {
     if (this.observer) this.observer.disconnect();
     this.model.off("change:count", this.onCount);
     this.model.off("change:known", this.onCount);
+    this.model.off("change:current", this.onFrame);
     this.bridge.close(reason);
     for (const frame of this.frames.values()) frame.bitmap.close();
     this.frames.clear();

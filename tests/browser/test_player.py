@@ -287,3 +287,35 @@ def test_playing_shows_a_live_fps_readout_and_the_buffered_bar(notebook):
     expect(bar).to_have_attribute("data-ranges", re.compile(r"\[\[0,\d+\]"), timeout=5_000)
     p.button("Pause").click()
     nb.assert_no_page_errors()
+
+
+def test_linked_players_follow_each_other_and_python_sees_the_frame(notebook):
+    nb = notebook(
+        [
+            SETUP,
+            "import ipyanimagic, ipywidgets as widgets\n"
+            "left = ipyanimagic.animate(seed(frames=30), label='left')\n"
+            "right = ipyanimagic.animate(seed(frames=30), label='right')\n"
+            "link = widgets.jslink((left, 'current'), (right, 'current'))\n"
+            "widgets.HBox([left, right])",
+            "left.current = 17",
+            "print('frames', left.current, right.current)",
+        ]
+    )
+    nb.run_cell(0)
+    nb.run_cell(1)
+    out = nb.output(1)
+    left, right = (out.locator("canvas.iam-frame").nth(k) for k in (0, 1))
+    expect(left).to_have_attribute("data-frame", "0", timeout=15_000)
+    out.get_by_role("button", name="Next frame", exact=True).first.click()
+    expect(left).to_have_attribute("data-frame", "1")
+    expect(right).to_have_attribute("data-frame", "1")
+    nb.run_cell(2)  # from Python: both move
+    expect(left).to_have_attribute("data-frame", "17")
+    expect(right).to_have_attribute("data-frame", "17")
+    out.get_by_role("button", name="Last frame", exact=True).last.click()  # the right one
+    expect(left).to_have_attribute("data-frame", "29")
+    nb.page.wait_for_timeout(300)
+    nb.run_cell(3)
+    nb.wait_for_text(3, "frames 29 29")
+    nb.assert_no_page_errors()

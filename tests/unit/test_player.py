@@ -288,17 +288,30 @@ def test_closing_releases_the_key_the_figure_and_the_cache(players):
 
 
 def test_rerunning_a_cell_closes_its_previous_player(ip, players):
-    ip.parent_header = {"metadata": {"cellId": "cell-1"}}
     try:
         before = len(registry.keys())
         made = []
-        for _ in range(50):
+        for run in range(50):
+            ip.parent_header = {"metadata": {"cellId": "cell-1"}, "header": {"msg_id": f"r{run}"}}
             _, anim = seed_animation(frames=5)
             made.append(ipyanimagic.animate(anim))
         assert len(registry.keys()) == before + 1
         assert [p.figure is None for p in made] == [True] * 49 + [False]
         assert len(plt.get_fignums()) == 0
         players.append(made[-1])
+    finally:
+        del ip.parent_header
+
+
+def test_players_made_by_one_run_of_a_cell_live_together(ip, players):
+    try:
+        ip.parent_header = {"metadata": {"cellId": "cell-2"}, "header": {"msg_id": "run-a"}}
+        first = [ipyanimagic.animate(seed_animation(frames=3)[1]) for _ in range(3)]
+        assert all(p.figure is not None for p in first)
+        ip.parent_header = {"metadata": {"cellId": "cell-2"}, "header": {"msg_id": "run-b"}}
+        second = ipyanimagic.animate(seed_animation(frames=3)[1])
+        assert all(p.figure is None for p in first) and second.figure is not None
+        players.append(second)
     finally:
         del ip.parent_header
 
