@@ -13,8 +13,8 @@ import numpy as np
 import matplotlib.pyplot as plt
 from matplotlib import animation
 
-def seed(frames=100, interval=30, fail_at=None):
-    fig = plt.figure(figsize=(4, 3), dpi=60)
+def seed(frames=100, interval=30, fail_at=None, dpi=60):
+    fig = plt.figure(figsize=(4, 3), dpi=dpi)
     ax = plt.axes(xlim=(0, 10), ylim=(-2, 2))
     line, = ax.plot([], [], lw=2)
     def init():
@@ -318,4 +318,27 @@ def test_linked_players_follow_each_other_and_python_sees_the_frame(notebook):
     nb.page.wait_for_timeout(300)
     nb.run_cell(3)
     nb.wait_for_text(3, "frames 29 29")
+    nb.assert_no_page_errors()
+
+
+def test_a_screenshot_of_the_player_for_the_readme(notebook, tmp_path):
+    """Takes the README's picture; writes docs/img/player.png when UPDATE_SCREENSHOTS=1."""
+    import os
+    from pathlib import Path
+
+    from PIL import Image
+
+    nb, p = open_player(notebook, "anim = seed(dpi=120)\n%animate anim --start 30", first=30)
+    p.button("Play").click()
+    expect(p.out.locator(".iam-fps")).to_have_text(re.compile(r"fps$"), timeout=5_000)
+    nb.page.wait_for_timeout(600)
+    p.button("Pause").click()
+    target = tmp_path / "player.png"
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        target = Path(__file__).resolve().parents[2] / "docs" / "img" / "player.png"
+        target.parent.mkdir(exist_ok=True)
+    p.out.locator(".iam-player").screenshot(path=str(target))
+    with Image.open(target) as img:
+        assert img.width >= 240 and img.height >= 180
+        assert len(img.convert("L").getcolors(maxcolors=100000) or []) > 20  # not blank
     nb.assert_no_page_errors()
