@@ -89,8 +89,8 @@ class AnimagicMagics(Magics):
     @argument(
         "--cache-mb",
         type=float,
-        default=64,
-        help="Kernel memory for encoded frames, in MB (default: 64).",
+        default=24,
+        help="Kernel memory for encoded frames, in MB (default: 24).",
     )
     @argument(
         "--no-blit",
