@@ -136,7 +136,7 @@ def test_loop_wraps_from_the_last_frame_to_the_first(notebook):
     nb.assert_no_page_errors()
 
 
-def test_once_stops_at_the_last_frame(notebook):
+def test_once_stops_at_either_end(notebook):
     nb, p = open_player(notebook, "anim = seed(frames=12)\n%animate anim --fps 60 --loop once")
     p.record()
     p.button("Play").click()
@@ -145,6 +145,15 @@ def test_once_stops_at_the_last_frame(notebook):
     assert p.shown() == 11
     assert p.recorded()[-3:] == [9, 10, 11]
     expect(p.button("Play")).to_have_attribute("aria-pressed", "false")
+    # And at the other end: reversing from frame 3 stops at frame 0.
+    p.slider.fill("3")
+    p.expect_frame(3)
+    p.button("Reverse").click()
+    p.expect_frame(0)
+    nb.page.wait_for_timeout(400)
+    assert p.shown() == 0
+    assert p.recorded()[-4:] == [3, 2, 1, 0]
+    expect(p.button("Reverse")).to_have_attribute("aria-pressed", "false")
     nb.assert_no_page_errors()
 
 
