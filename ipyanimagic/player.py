@@ -48,6 +48,52 @@ def _encoder() -> ThreadPoolExecutor:
         return _encoder_pool
 
 
+#: Frames one ``frames`` request may ask for.
+MAX_BATCH = 16
+
+
+def _then(pending: Future, func: Callable[[Any], Any]) -> Future:
+    """A future of ``func(result)`` (or of the same failure)."""
+    out: Future = Future()
+
+    def done(f: Future) -> None:
+        try:
+            out.set_result(func(f.result()))
+        except BaseException as exc:
+            out.set_exception(exc)
+
+    pending.add_done_callback(done)
+    return out
+
+
+def _then_all(pending: list[Future], func: Callable[[list[Any]], Any]) -> Future:
+    """A future of ``func([results...])`` once all of ``pending`` are done."""
+    out: Future = Future()
+    remaining = [len(pending)]
+    lock = threading.Lock()
+
+    def finish() -> None:
+        try:
+            out.set_result(func([f.result() for f in pending]))
+        except BaseException as exc:
+            out.set_exception(exc)
+
+    if not pending:
+        finish()
+        return out
+
+    def one_done(_f: Future) -> None:
+        with lock:
+            remaining[0] -= 1
+            last = remaining[0] == 0
+        if last:
+            finish()
+
+    for f in pending:
+        f.add_done_callback(one_done)
+    return out
+
+
 class PlayerOptionError(ValueError):
     """An option the player cannot take; the message names what is expected."""
 
@@ -164,15 +210,7 @@ class Player(BridgeWidget):
     def _reply(self, meta: dict[str, Any], data: bytes) -> WithBuffers:
         return WithBuffers({**meta, "count": self.count, "known": self.known}, [data])
 
-    @expose
-    def frame(
-        self, index: int, format: str = "png", quality: int | None = None
-    ) -> WithBuffers | Future:
-        """Frame ``index`` encoded as ``format``: metadata, and the bytes as a buffer.
-
-        Drawn here, on the main thread; encoded on the encoder thread (Pillow releases
-        the GIL), so the next request's drawing overlaps this one's encoding.
-        """
+    def _check_format(self, format: Any, quality: Any) -> int:
         if format not in FORMATS:
             raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
         q = self.quality if quality is None else quality
@@ -180,27 +218,70 @@ class Player(BridgeWidget):
             raise ValueError(f"quality must be an integer from 1 to 100, not {q!r}")
         if self._source is None:
             raise RuntimeError("this player was closed")
+        return q
+
+    def _frame_future(self, index: int, fmt: str, quality: int) -> Future:
+        """(meta, bytes) of one frame: at once from the cache, else drawn now, encoded later."""
+        assert self._source is not None
         self._source.check_index(index)
-        key = self._key(index, format, q)
+        key = self._key(index, fmt, quality)
         hit = self._cache.get(key)
         if hit is not None:
-            return self._reply(*hit)
+            done: Future = Future()
+            done.set_result(hit)
+            return done
         pending = self._encoding.get(key)
         if pending is None:
             rgba, render_ms, mode = self._draw(index)
             pending = _encoder().submit(self._encode, key, rgba, render_ms, mode)
             self._encoding[key] = pending
             pending.add_done_callback(lambda _f, key=key: self._encoding.pop(key, None))
-        reply: Future = Future()
+        return pending
 
-        def done(f: Future) -> None:
+    @expose
+    def frame(self, index: int, format: str = "png", quality: int | None = None) -> Future:
+        """Frame ``index`` encoded as ``format``: metadata, and the bytes as a buffer.
+
+        Drawn here, on the main thread; encoded on the encoder thread (Pillow releases
+        the GIL), so the next request's drawing overlaps this one's encoding.
+        """
+        q = self._check_format(format, quality)
+        return _then(self._frame_future(index, format, q), lambda r: self._reply(*r))
+
+    @expose
+    def frames(
+        self, indices: list[int], format: str = "jpeg", quality: int | None = None
+    ) -> Future:
+        """Several frames in one reply: ``{"frames": [meta, ...], "error": ...}`` + buffers.
+
+        Why: each round trip through a default Jupyter Server costs ~45 ms whatever it
+        carries, so a playing player asks for a few frames at a time. Frames are drawn in
+        order; at the first that fails the batch stops, and ``error`` says which and why
+        (``{"index", "type", "message", "traceback"}``) while the frames before it arrive.
+        """
+        q = self._check_format(format, quality)
+        if not isinstance(indices, list) or not 1 <= len(indices) <= MAX_BATCH:
+            raise ValueError(f"indices must be a list of 1 to {MAX_BATCH} frame indices")
+        pending: list[Future] = []
+        error: dict[str, Any] | None = None
+        for index in indices:
             try:
-                reply.set_result(self._reply(*f.result()))
-            except BaseException as exc:
-                reply.set_exception(exc)
+                pending.append(self._frame_future(index, format, q))
+            except Exception as exc:
+                reported = exc if isinstance(exc, ReportedError) else None
+                error = {
+                    "index": index,
+                    "type": reported.kind if reported else type(exc).__name__,
+                    "message": reported.message if reported else str(exc),
+                    "traceback": reported.traceback if reported else [],
+                }
+                break
 
-        pending.add_done_callback(done)
-        return reply
+        def gather(results: list[tuple[dict[str, Any], bytes]]) -> WithBuffers:
+            metas = [{**meta, "count": self.count, "known": self.known} for meta, _ in results]
+            return WithBuffers({"frames": metas, "error": error}, [data for _, data in results])
+
+        return _then_all(pending, gather)
 
     @expose(thread_safe=True)
     def buffered(self) -> list[list[int]]:
@@ -235,7 +316,16 @@ class Player(BridgeWidget):
         """The page's side of :meth:`stats`: frames shown, round trip, fps, window."""
         if not isinstance(stats, dict):
             raise TypeError("stats must be an object")
-        allowed = {"displayed", "requested", "received", "dropped", "rtt_ms", "fps", "window"}
+        allowed = {
+            "displayed",
+            "requested",
+            "received",
+            "dropped",
+            "rtt_ms",
+            "fps",
+            "window",
+            "batch",
+        }
         self._page_stats = {
             k: v
             for k, v in stats.items()

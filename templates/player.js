@@ -4,11 +4,13 @@
 {% include "bridge.js" %}
 
 const HTML = {{ html|tojson }};
-// Frame requests in flight while playing: enough to cover one round trip at the
-// current speed (a default Jupyter Server adds ~45 ms to each), between these bounds.
+// While playing, the page keeps enough frames on their way to cover a round trip at the
+// current speed, with room to spare (a default Jupyter Server adds ~45 ms to each round
+// trip, whatever it carries): 2 to 4 requests in flight, each for 1 to 8 frames.
 const MIN_WINDOW = 2;
 const MAX_WINDOW = 4;
-const KEEP = MAX_WINDOW * 2 + 6; // decoded frames kept in the page
+const MAX_BATCH = 8;
+const SPARE = 1.5;
 const FRAME_TIMEOUT = 120000; // ms; a long cell can hold the kernel's main thread
 const SLOW_MS = 1000; // say "waiting for the kernel" after this long
 
@@ -43,7 +45,8 @@ class Player {
     this.target = model.get("start"); // index wanted at rest
     this.direction = 0; // 0 paused, +1 playing, -1 reversing
     this.frames = new Map(); // index -> {bitmap, lossless}
-    this.inflight = new Map(); // index -> format
+    this.inflight = new Map(); // index -> {format, promise}
+    this.requests = 0; // requests in flight
     this.targetBusy = false;
     this.nextDue = 0;
     this.raf = 0;
@@ -79,14 +82,25 @@ class Player {
     }
   }
 
+  // Frames that must be on their way to play through one round trip.
+  get ahead() {
+    return Math.ceil(((this.rtt * this.fps) / 1000) * SPARE) + 1;
+  }
   get window() {
-    const need = Math.ceil(this.rtt / (1000 / this.fps)) + 1;
-    return Math.max(MIN_WINDOW, Math.min(MAX_WINDOW, need));
+    return Math.max(MIN_WINDOW, Math.min(MAX_WINDOW, this.ahead));
+  }
+  get batch() {
+    return Math.max(1, Math.min(MAX_BATCH, Math.ceil(this.ahead / this.window)));
   }
 
   report() {
     if (this.closed || !this.direction) return;
-    const stats = { ...this.counts, rtt_ms: Math.round(this.rtt * 10) / 10, window: this.window };
+    const stats = {
+      ...this.counts,
+      rtt_ms: Math.round(this.rtt * 10) / 10,
+      window: this.window,
+      batch: this.batch,
+    };
     const fps = parseFloat(this.fpsReadout.textContent);
     if (Number.isFinite(fps)) stats.fps = fps;
     this.bridge.call(this.key, "report", { stats }, { timeout: 5000 }).catch(() => {});
@@ -141,7 +155,10 @@ class Player {
     this.model.on("change:count", this.onCount);
     this.model.on("change:known", this.onCount);
     // `current` set from elsewhere (Python, or an ipywidgets link to another player).
+    // Ignored while playing: the kernel echoes each saved value back, and an echo of a
+    // frame shown before Play would otherwise pull the player back and stop it.
     this.onFrame = () => {
+      if (this.direction) return;
       const v = this.model.get("current");
       if (v !== this.current && v !== this.target) this.stopAndGo(v);
     };
@@ -204,9 +221,11 @@ class Player {
       })
       .finally(() => {
         clearTimeout(slow);
+        this.requests -= 1;
         if (this.inflight.get(i) === entry) this.inflight.delete(i);
       });
     this.inflight.set(i, entry);
+    this.requests += 1;
     this.counts.requested += 1;
     return entry.promise;
   }
@@ -222,9 +241,9 @@ class Player {
     this.dirtyBuffered = true;
     // Keep a few decoded frames, least recently used out first, but never the ones
     // about to be shown (by playback order: after the last frame of a loop comes 0).
-    const keep = KEEP;
+    const keep = this.window * this.batch * 2 + 6;
     if (this.frames.size > keep) {
-      const needed = this.upcoming(MAX_WINDOW * 2);
+      const needed = this.upcoming(this.window * this.batch * 2);
       for (const [j, f] of this.frames) {
         if (this.frames.size <= keep) break;
         if (needed.has(j) || f === this.shownFrame) continue;
@@ -417,16 +436,58 @@ class Player {
   }
 
   prefetch(from) {
-    let i = from;
-    let dir = this.direction;
-    const format = this.formatFor(true);
     const window = this.window;
-    for (let k = 0; k < window && this.inflight.size < window; k++) {
-      const next = this.step(i, dir);
-      if (!next) break;
-      ({ index: i, dir } = next);
-      if (!this.frames.has(i) && !this.inflight.has(i)) this.fetch(i, format);
+    if (this.requests >= window) return;
+    const batch = this.batch;
+    // The next frames in playback order that are neither here nor on their way.
+    const missing = [];
+    let pos = { index: from, dir: this.direction };
+    for (let k = 0; k < window * batch && missing.length < (window - this.requests) * batch; k++) {
+      pos = this.step(pos.index, pos.dir);
+      if (!pos) break;
+      if (!this.frames.has(pos.index) && !this.inflight.has(pos.index)) missing.push(pos.index);
     }
+    const format = this.formatFor(true);
+    while (missing.length && this.requests < window) this.fetchBatch(missing.splice(0, batch), format);
+  }
+
+  // One request for several frames; each index is marked as on its way.
+  fetchBatch(indices, format) {
+    if (indices.length === 1) {
+      this.fetch(indices[0], format);
+      return;
+    }
+    const started = performance.now();
+    const entry = { format };
+    this.requests += 1;
+    this.counts.requested += indices.length;
+    entry.promise = this.bridge
+      .call(this.key, "frames", { indices, format }, { raw: true })
+      .then(async ({ result, buffers }) => {
+        const rtt = performance.now() - started;
+        this.rtt = this.rtt * 0.8 + rtt * 0.2;
+        const decoded = await Promise.all(
+          result.frames.map((meta, k) => createImageBitmap(new Blob([buffers[k]], { type: meta.mime }))),
+        );
+        result.frames.forEach((meta, k) => {
+          this.counts.received += 1;
+          this.store(meta.index, { bitmap: decoded[k], lossless: meta.mime === "image/png", rtt });
+        });
+        if (result.error) {
+          const e = result.error;
+          this.onFrameError(e.index, new BridgeError(e.type, e.message, e.traceback));
+        }
+        return null;
+      })
+      .catch((err) => {
+        this.onFrameError(indices[0], err);
+        return null;
+      })
+      .finally(() => {
+        this.requests -= 1;
+        for (const i of indices) if (this.inflight.get(i) === entry) this.inflight.delete(i);
+      });
+    for (const i of indices) this.inflight.set(i, entry);
   }
 
   // The frame `k` steps ahead of i in playback order (null past the end of "once").

@@ -428,3 +428,44 @@ def test_animate_help_lists_every_option(ip):
     ]:
         assert option in doc
     assert "default" in doc
+
+
+def test_frames_answers_several_frames_in_one_reply(players):
+    _, anim = seed_animation(frames=10)
+    p = play(players, anim)
+    reply = p.frames([3, 4, 5], format="jpeg").result(timeout=30)
+    assert [m["index"] for m in reply.result["frames"]] == [3, 4, 5]
+    assert reply.result["error"] is None
+    assert len(reply.buffers) == 3 and all(bytes(b)[:2] == b"\xff\xd8" for b in reply.buffers)
+
+
+def test_frames_stops_at_the_first_failure_and_says_which(players):
+    fig, ax = plt.subplots(figsize=(2, 2), dpi=40)
+
+    def draw(i):
+        if i == 2:
+            raise KeyError("no data for 2")
+        ax.set_title(str(i))
+
+    p = play(players, draw, fig=fig, frames=5)
+    reply = p.frames([0, 1, 2, 3], format="png").result(timeout=30)
+    assert [m["index"] for m in reply.result["frames"]] == [0, 1]
+    err = reply.result["error"]
+    assert (err["index"], err["type"]) == (2, "KeyError")
+    assert 'raise KeyError("no data for 2")' in "".join(err["traceback"])
+    past_end = p.frames([4, 5], format="png").result(timeout=30).result
+    assert [m["index"] for m in past_end["frames"]] == [4]
+    assert past_end["error"]["type"] == "FrameOutOfRange"
+
+
+@pytest.mark.parametrize("indices", [[], list(range(17)), "0,1", None, [0, "1"]])
+def test_frames_refuses_a_bad_list(players, indices):
+    _, anim = seed_animation(frames=20)
+    p = play(players, anim)
+    content = dispatch(
+        {"id": 1, "key": p.key, "method": "frames", "args": {"indices": indices}}
+    ).content
+    if indices == [0, "1"]:
+        assert content["ok"] and content["result"]["error"]["type"] == "TypeError"
+    else:
+        assert content["error"]["type"] == "ValueError"
