@@ -124,6 +124,9 @@ class Player(BridgeWidget):
     format = traitlets.Enum(("auto", *FORMATS), default_value="auto").tag(sync=True)
     quality = traitlets.Int(85).tag(sync=True)
     label = traitlets.Unicode("Animation").tag(sync=True)
+    poster = traitlets.Bytes(
+        b"", help="PNG of the start frame, sent with the display: no round trip for it"
+    ).tag(sync=True)
 
     def __init__(
         self, source: FrameSource, *, cache_mb: float = 24, blit: bool = True, **kwargs: Any
@@ -345,6 +348,8 @@ class Player(BridgeWidget):
             meta, png = self._frame_now(self.start, "png", 0)
         except Exception:
             return bundle
+        if self.poster != png:
+            self.poster = png  # reaches the page before the display message does
         data = {**data, "image/png": base64.b64encode(png).decode("ascii")}
         metadata = {
             **(metadata or {}),

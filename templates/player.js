@@ -62,7 +62,7 @@ class Player {
     this.speedInput.value = String(Math.round(model.get("fps") * 100) / 100);
     this.bind();
     this.updateRange();
-    this.goto(this.target);
+    this.showPosterOrFetch(model.get("poster"));
     if (model.get("autoplay")) this.play(+1);
     this.bufferTimer = setInterval(() => this.refreshBuffered(), 700);
     this.reportTimer = setInterval(() => this.report(), 2000);
@@ -104,6 +104,29 @@ class Player {
     const fps = parseFloat(this.fpsReadout.textContent);
     if (Number.isFinite(fps)) stats.fps = fps;
     this.bridge.call(this.key, "report", { stats }, { timeout: 5000 }).catch(() => {});
+  }
+
+  // The start frame came with the widget's state: show it without asking the kernel.
+  showPosterOrFetch(poster) {
+    const bytes = poster && (poster.byteLength ?? poster.length);
+    if (!bytes) {
+      this.goto(this.target);
+      return;
+    }
+    const start = this.target;
+    this.targetBusy = true;
+    createImageBitmap(new Blob([poster], { type: "image/png" }))
+      .then((bitmap) => {
+        this.targetBusy = false;
+        const frame = { bitmap, lossless: true, rtt: 0 };
+        this.store(start, frame);
+        if (this.current < 0 || this.target === start) this.show(start, frame);
+        if (this.target !== start) this.goto(this.target);
+      })
+      .catch(() => {
+        this.targetBusy = false;
+        this.goto(this.target);
+      });
   }
 
   // -- settings -------------------------------------------------------------------

@@ -362,3 +362,21 @@ def test_a_screenshot_of_the_player_for_the_readme(notebook, tmp_path):
         assert img.width >= 240 and img.height >= 180
         assert len(img.convert("L").getcolors(maxcolors=100000) or []) > 20  # not blank
     nb.assert_no_page_errors()
+
+
+def test_the_first_frame_comes_with_the_display_without_a_request(notebook):
+    nb = notebook(
+        [
+            SETUP,
+            "import ipyanimagic\nplayer = ipyanimagic.animate(seed(), start=7)\nplayer",
+            "s = player.stats()\nprint('rendered', s['frames_rendered'], 'hits', s['cache_hits'])",
+        ]
+    )
+    nb.run_cell(0)
+    nb.run_cell(1)
+    PlayerView(nb, 1).expect_frame(7)
+    nb.page.wait_for_timeout(500)
+    nb.run_cell(2)
+    # One frame was ever made (the poster, for the display); the page asked for nothing.
+    nb.wait_for_text(2, "rendered 1 hits 0")
+    nb.assert_no_page_errors()
