@@ -89,8 +89,8 @@ class AnimagicMagics(Magics):
     @argument(
         "--cache-mb",
         type=float,
-        default=24,
-        help="Kernel memory for encoded frames, in MB (default: 24).",
+        default=16,
+        help="Kernel memory for encoded frames, in MB (default: 16).",
     )
     @argument(
         "--no-blit",

@@ -129,7 +129,7 @@ class Player(BridgeWidget):
     ).tag(sync=True)
 
     def __init__(
-        self, source: FrameSource, *, cache_mb: float = 24, blit: bool = True, **kwargs: Any
+        self, source: FrameSource, *, cache_mb: float = 16, blit: bool = True, **kwargs: Any
     ) -> None:
         self._source: FrameSource | None = source
         self._renderer = FrameRenderer(source, blit=blit)
@@ -504,7 +504,7 @@ def animate(
     format: str = "auto",
     quality: int = 85,
     dpi: float | None = None,
-    cache_mb: float = 24,
+    cache_mb: float = 16,
     blit: bool = True,
     realtime: bool = False,
     fig: Figure | None = None,

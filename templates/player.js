@@ -11,6 +11,7 @@ const MIN_WINDOW = 2;
 const MAX_WINDOW = 4;
 const MAX_BATCH = 8;
 const SPARE = 1.5;
+const MAX_KEEP = 32; // decoded frames kept in the page
 const FRAME_TIMEOUT = 120000; // ms; a long cell can hold the kernel's main thread
 const SLOW_MS = 1000; // say "waiting for the kernel" after this long
 
@@ -54,6 +55,7 @@ class Player {
     this.closed = false;
     this.visible = true;
     this.rtt = 50; // ms, a running estimate of a frame request's round trip
+    this.netRtt = 50; // ms, the same without the kernel's drawing time
     this.counts = { requested: 0, received: 0, displayed: 0, dropped: 0 };
     this.dirtyBuffered = true;
     this.lastError = null;
@@ -82,9 +84,11 @@ class Player {
     }
   }
 
-  // Frames that must be on their way to play through one round trip.
+  // Frames that must be on their way to play through one round trip. The round trip
+  // counted here is the transport's, without the kernel's drawing time: when drawing is
+  // the limit, bigger batches would only add latency.
   get ahead() {
-    return Math.ceil(((this.rtt * this.fps) / 1000) * SPARE) + 1;
+    return Math.ceil(((this.netRtt * this.fps) / 1000) * SPARE) + 1;
   }
   get window() {
     return Math.max(MIN_WINDOW, Math.min(MAX_WINDOW, this.ahead));
@@ -98,6 +102,8 @@ class Player {
     const stats = {
       ...this.counts,
       rtt_ms: Math.round(this.rtt * 10) / 10,
+      net_rtt_ms: Math.round(this.netRtt * 10) / 10,
+      decoded: this.frames.size,
       window: this.window,
       batch: this.batch,
     };
@@ -233,6 +239,7 @@ class Player {
         const rtt = performance.now() - started;
         const frame = { bitmap, lossless: result.mime === "image/png", rtt };
         this.rtt = this.rtt * 0.8 + rtt * 0.2;
+        this.netRtt = this.netRtt * 0.8 + Math.max(1, rtt - (result.render_ms || 0)) * 0.2;
         this.counts.received += 1;
         this.store(i, frame);
         if (this.status.dataset.kind === "wait") this.setStatus("");
@@ -264,9 +271,10 @@ class Player {
     this.dirtyBuffered = true;
     // Keep a few decoded frames, least recently used out first, but never the ones
     // about to be shown (by playback order: after the last frame of a loop comes 0).
-    const keep = this.window * this.batch * 2 + 6;
+    // Decoded frames cost width x height x 4 bytes each: keep what is on its way plus a few.
+    const keep = Math.min(MAX_KEEP, this.window * this.batch + 6);
     if (this.frames.size > keep) {
-      const needed = this.upcoming(this.window * this.batch * 2);
+      const needed = this.upcoming(this.window * this.batch);
       for (const [j, f] of this.frames) {
         if (this.frames.size <= keep) break;
         if (needed.has(j) || f === this.shownFrame) continue;
@@ -489,6 +497,8 @@ class Player {
       .then(async ({ result, buffers }) => {
         const rtt = performance.now() - started;
         this.rtt = this.rtt * 0.8 + rtt * 0.2;
+        const drawing = result.frames.reduce((t, m) => t + (m.render_ms || 0), 0);
+        this.netRtt = this.netRtt * 0.8 + Math.max(1, rtt - drawing) * 0.2;
         const decoded = await Promise.all(
           result.frames.map((meta, k) => createImageBitmap(new Blob([buffers[k]], { type: meta.mime }))),
         );
@@ -554,8 +564,9 @@ class Player {
         this.direction = shown.dir;
         this.target = shown.index;
         this.nextDue += period * (shown === due ? owed : 1);
-        // Fell behind (the kernel could not keep up): carry on from now, no burst.
-        if (now - this.nextDue > period) this.nextDue = now + period;
+        // Fell behind (the kernel could not keep up): carry on from now, no burst. (Not
+        // now + period: rAF ticks are irregular, and that would skip the next one.)
+        if (now - this.nextDue > period) this.nextDue = now;
         this.shownAt.push(now);
         this.updateFps(now);
       }
