@@ -1,0 +1,445 @@
+"""Frames per second a playing animation shows in JupyterLab: ours, ipympl, the 2013 seed.
+
+Starts its own JupyterLab (127.0.0.1 only) and headless Chromium with the browser test
+harness (``tests/browser/lab.py``). For each animation (the 2013 post's line animation
+and a heavy imshow, both 640x480, with 2,000 frames so that none is played twice; see
+``_common.py``) and each way of playing it, in a fresh notebook (browser context and
+kernel), one after the other in the same run:
+
+- ``ours``: ``%animate anim --fps 60``, then the player's Play button. Counted: distinct
+  ``data-frame`` values of ``canvas.iam-frame`` (a MutationObserver the benchmark
+  installs), i.e. frames drawn on the canvas;
+- ``ipympl``: ``%matplotlib widget`` and the same FuncAnimation, with ``interval`` 1000/60
+  ms (so that matplotlib's timer asks for 60 fps too). Counted: ipympl's draws of a new
+  image onto its visible canvas (``drawImage`` wrapped for that canvas);
+- ``seed``: the post's viewer (``disp_html`` + ``javascript``, unchanged) in a
+  ``%%jsexec --html`` cell, its ``kernel.execute("disp._get_frame_data(" + count + ")",
+  callbacks)`` answered by the post's ``DisplayAnimation`` (savefig PNG + base64), one
+  frame at a time into an ``<img>``, then its Play button. Counted: ``load`` events of
+  the ``<img>``.
+
+Each plays ``--warmup`` s, then is recorded for ``--seconds`` s, then stopped (Pause /
+``anim.pause()``) before its notebook is closed and its kernel shut down. Also recorded
+in the same window: the page's requestAnimationFrame rate, and the CPU use of the
+kernel, the Jupyter server and Chromium. "painted/s" counts the page's animation frames
+(rAF intervals) in which a new frame was drawn: what the screen can have shown.
+
+Prints a table with the ratios (ours / rAF rate, ours / ipympl, ours / seed), writes
+``benchmarks/results/playback_fps.json`` and a plot to ``docs/img/playback_fps.png``.
+
+    .venv/bin/python benchmarks/playback_fps.py [--seconds 12] [--warmup 3] [--quick]
+        [--anims line640 imshow640] [--impls ours ipympl seed]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import _browser  # noqa: E402
+import _common  # noqa: E402
+import lab  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
+
+NAME = "playback_fps"
+ANIMS = ("line640", "imshow640")
+IMPLS = ("ours", "ipympl", "seed")
+FPS = 60
+# More frames than a case plays (60 fps x (warm-up + recorded s)), so that no frame is
+# shown twice: every frame counted was rendered by the kernel, for ours too (its frame
+# cache would otherwise serve a second loop of a 100-frame animation without drawing).
+FRAMES = 2000
+DATA_URL = re.compile(r"^data:image/png;base64,")
+GOAL_RAF = 0.95  # ours / page rAF rate at --fps 60
+GOAL_IPYMPL = {"line640": 3.5, "imshow640": 2.0}  # ours / ipympl
+
+SETUP = """\
+{backend}
+import os, json
+import numpy as np
+import matplotlib.pyplot as plt
+from matplotlib import animation
+print("BENCH-JSON " + json.dumps({{"pid": os.getpid()}}))
+"""
+
+STATS_CELL = """\
+import json, ipyanimagic
+from ipyanimagic.player import Player
+_players = [ipyanimagic.registry.get(k) for k in ipyanimagic.registry.keys()]
+_players = [p for p in _players if isinstance(p, Player)]
+print("BENCH-JSON " + json.dumps(_players[-1].stats()))
+"""
+
+# The post's viewer, unchanged (disp_html + javascript), as a %%jsexec --html cell.
+SEED_VIEWER = """\
+%%jsexec --html
+<div class="animation" align="center">
+<img id="anim_frame" src=""><br>
+<button onclick="prevFrame()">Prev Frame</button>
+<button onclick="reverse()">Reverse</button>
+<button onclick="pause()">Pause</button>
+<button onclick="play()">Play</button>
+<button onclick="nextFrame()">Next Frame</button>
+</div>
+<script type="text/Javascript">
+var count = -1;  // keep track of frame number
+var animating = 0;  // keep track of animation direction
+var timer = null;
+var kernel = IPython.notebook.kernel;
+
+function output(out_type, out){
+    data = out.data["text/plain"];
+    document.getElementById("anim_frame").src = data.substring(1, data.length - 1);
+
+    if(animating > 0){
+        timer = setTimeout(nextFrame, 0);
+    }
+    else if(animating < 0){
+        timer = setTimeout(prevFrame, 0);
+    }
+}
+
+var callbacks = {'output' : output};
+
+function pause(){
+    animating = 0;
+    if(timer){
+        clearInterval(timer);
+        timer = null;
+    }
+}
+
+function play(){
+    pause();
+    animating = +1;
+    nextFrame();
+}
+
+function reverse(){
+    pause();
+    animating = -1;
+    prevFrame();
+}
+
+function nextFrame(){
+    count += 1;
+    var msg_id = kernel.execute("disp._get_frame_data(" + count + ")", callbacks, {silent:false});
+}
+
+function prevFrame(){
+    count -= 1;
+    var msg_id = kernel.execute("disp._get_frame_data(" + count + ")", callbacks, {silent:false});
+}
+
+// display the first frame
+setTimeout(nextFrame, 0);
+
+</script>
+"""
+
+
+def cells_for(impl: str, anim: str) -> list[str]:
+    if impl == "ours":
+        return [
+            SETUP.format(backend="%load_ext ipyanimagic\n%matplotlib inline"),
+            _common.animation_source(anim, frames=FRAMES, interval=30),
+            f"%animate anim --fps {FPS}",
+            STATS_CELL,
+        ]
+    if impl == "ipympl":
+        return [
+            SETUP.format(backend="%matplotlib widget"),
+            _common.animation_source(anim, frames=FRAMES, interval=round(1000 / FPS, 3)),
+            "anim.pause()",
+        ]
+    return [
+        SETUP.format(backend="%load_ext ipyanimagic\n%matplotlib inline"),
+        _common.animation_source(anim, frames=FRAMES, interval=30)
+        + "\n"
+        + _common.SEED_DISPLAY_SRC
+        + "\ndisp = DisplayAnimation(anim)\n",
+        SEED_VIEWER,
+    ]
+
+
+def play_case(server: Any, browser: Any, impl: str, anim: str, warmup: float, seconds: float):
+    print(f"  {anim} {impl} ...", file=sys.stderr, flush=True)
+    result: dict[str, Any] = {"animation": anim, "impl": impl}
+    with _browser.notebook(server, browser, cells_for(impl, anim)) as nb:
+        pid = _browser.cell_json(nb, 0)["pid"]
+        if impl == "ours":
+            nb.run_cell(1)
+            out = nb.run_cell(2)
+            canvas = out.locator("canvas.iam-frame")
+            expect(canvas).to_have_attribute("data-frame", "0", timeout=30_000)
+            canvas.scroll_into_view_if_needed()
+            canvas.evaluate(_browser.OBSERVE_PLAYER_JS)
+            nb.page.evaluate("() => window.__bench.mark()")
+            out.get_by_role("button", name="Play", exact=True).click()
+            stop = out.get_by_role("button", name="Pause", exact=True)
+        elif impl == "ipympl":
+            out = nb.run_cell(1, timeout=60)
+            view = out.locator(".jupyter-matplotlib-canvas-div canvas").first
+            view.wait_for(timeout=30_000)
+            view.scroll_into_view_if_needed()
+            stop = None
+        else:
+            nb.run_cell(1)
+            out = nb.run_cell(2)
+            img = out.locator("img#anim_frame")
+            expect(img).to_have_attribute("src", DATA_URL, timeout=30_000)
+            img.scroll_into_view_if_needed()
+            img.evaluate(_browser.OBSERVE_IMG_JS)
+            out.get_by_role("button", name="Play", exact=True).click()
+            stop = out.get_by_role("button", name="Pause", exact=True)
+        nb.page.wait_for_timeout(warmup * 1000)
+        with _browser.CpuMeter(server, pid) as cpu:
+            rec = _browser.record(nb, seconds)
+        result.update(_browser.summarize_recording(rec))
+        # The page's rAF tick times and the rAF tick of each new frame, for diagnosis.
+        result["raf_ms"] = [round(t[0] - rec["t0"], 2) for t in rec["ticks"]]
+        result["frame_ticks"] = (
+            [e[2] - rec["ticks"][0][1] for e in rec["events"]] if rec["ticks"] else []
+        )
+        result.update(cpu.result)
+        # Stop the animation before the notebook goes.
+        if stop is not None:
+            stop.click()
+        else:
+            nb.run_cell(2)
+        if impl == "ours":
+            nb.page.wait_for_timeout(300)
+            result["kernel_stats"] = _browser.cell_json(nb, 3)
+        errors = list(nb.page_errors)
+        if errors:
+            result["page_errors"] = errors[:5]
+    return result
+
+
+def ratios(rows: list[dict]) -> dict:
+    by = {(r["animation"], r["impl"]): r for r in rows}
+    out = {}
+    for a in ANIMS:
+        ours = by.get((a, "ours"))
+        if ours is None:
+            continue
+        entry = {
+            "ours_over_raf": ours["events_per_s"] / ours["raf_per_s"] if ours["raf_per_s"] else 0,
+        }
+        for other in ("ipympl", "seed"):
+            if (a, other) in by:
+                fps = by[(a, other)]["events_per_s"]
+                entry[f"ours_over_{other}"] = ours["events_per_s"] / fps if fps else float("inf")
+        out[a] = entry
+    return out
+
+
+def table(rows: list[dict]) -> str:
+    head = [
+        "animation",
+        "path",
+        "frames/s",
+        "painted/s",
+        "page rAF/s",
+        "ours / this",
+        "kernel CPU%",
+        "server CPU%",
+        "browser CPU%",
+    ]
+    body = []
+    by = {(r["animation"], r["impl"]): r for r in rows}
+    labels = {
+        "ours": f"ours (%animate --fps {FPS})",
+        "ipympl": f"ipympl (interval {1000 / FPS:.1f} ms)",
+        "seed": "2013 seed viewer",
+    }
+    for a in ANIMS:
+        ours = by[(a, "ours")]["events_per_s"] if (a, "ours") in by else None
+        first = True
+        for impl in IMPLS:
+            r = by.get((a, impl))
+            if r is None:
+                continue
+            if ours is None:
+                rel = "-"
+            else:
+                rel = f"{ours / r['events_per_s']:.2f}" if r["events_per_s"] else "inf"
+            body.append(
+                [
+                    _common.ANIMATIONS[a]["label"] if first else "",
+                    labels[impl],
+                    f"{r['events_per_s']:.1f}",
+                    f"{r['painted_per_s']:.1f}",
+                    f"{r['raf_per_s']:.1f}",
+                    rel,
+                    f"{r.get('kernel_cpu_pct', 0):.0f}",
+                    f"{r.get('server_cpu_pct', 0):.0f}",
+                    f"{r.get('browser_cpu_pct', 0):.0f}",
+                ]
+            )
+            first = False
+    return _common.format_table(head, body, "<<>>>>>>>")
+
+
+def goals(rows: list[dict], rat: dict) -> list[dict]:
+    out = []
+    for a in rat:
+        r = rat[a]["ours_over_raf"]
+        out.append(
+            {
+                "animation": a,
+                "goal": f"ours / page rAF rate >= {GOAL_RAF} at --fps {FPS}",
+                "ratio": r,
+                "met": r >= GOAL_RAF,
+            }
+        )
+        if "ours_over_ipympl" not in rat[a]:
+            continue
+        r = rat[a]["ours_over_ipympl"]
+        out.append(
+            {
+                "animation": a,
+                "goal": f"ours / ipympl >= {GOAL_IPYMPL[a]}",
+                "ratio": r,
+                "met": r >= GOAL_IPYMPL[a],
+            }
+        )
+    return out
+
+
+def plot(rows: list[dict], path: Path, subtitle: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=100)
+    by = {(r["animation"], r["impl"]): r for r in rows}
+    x = np.arange(len(ANIMS))
+    width = 0.25
+    colors = {"ours": "tab:blue", "ipympl": "tab:orange", "seed": "tab:gray"}
+    names = {"ours": f"ipyanimagic --fps {FPS}", "ipympl": "ipympl", "seed": "2013 seed viewer"}
+    for k, impl in enumerate(IMPLS):
+        vals = [by[(a, impl)]["events_per_s"] for a in ANIMS]
+        bars = ax.bar(x + (k - 1) * width, vals, width, label=names[impl], color=colors[impl])
+        for b, v in zip(bars, vals, strict=True):
+            ax.annotate(
+                f"{v:.1f}",
+                (b.get_x() + b.get_width() / 2, v),
+                ha="center",
+                va="bottom",
+                fontsize=8,
+            )
+    raf = [by[(a, "ours")]["raf_per_s"] for a in ANIMS]
+    for k, r in enumerate(raf):
+        ax.hlines(r, k - 0.45, k + 0.45, colors="k", linestyles="dotted")
+    ax.plot([], [], "k:", label="rAF rate of our page")
+    ax.set_xticks(x, [_common.ANIMATIONS[a]["label"] for a in ANIMS])
+    ax.set_ylabel("frames shown per second")
+    ax.set_ylim(0, max(raf) * 1.3)
+    ax.set_title(f"Playback in JupyterLab (headless Chromium)\n{subtitle}", fontsize=9)
+    ax.legend(fontsize=8, loc="upper right", ncols=2)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=12, help="recorded seconds per case")
+    parser.add_argument("--warmup", type=float, default=3, help="seconds played before")
+    parser.add_argument("--quick", action="store_true", help="5 s recorded, 1.5 s warm-up")
+    parser.add_argument("--anims", nargs="+", choices=ANIMS, default=list(ANIMS))
+    parser.add_argument("--impls", nargs="+", choices=IMPLS, default=list(IMPLS))
+    parser.add_argument("--timeout", type=float, default=900, help="give up after (s)")
+    parser.add_argument("--output", type=Path, default=_common.RESULTS / f"{NAME}.json")
+    parser.add_argument("--plot", type=Path, default=None, help="PNG (default docs/img/)")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.seconds, args.warmup = 5.0, 1.5
+    if args.seconds < 1 or args.warmup < 0:
+        parser.error("--seconds >= 1, --warmup >= 0")
+    if (args.seconds + args.warmup) * FPS > FRAMES:
+        parser.error(f"--seconds + --warmup must stay under {FRAMES / FPS:.0f} s (no repeats)")
+
+    started = time.monotonic()
+    rows = []
+    with _browser.lab_session(args.timeout) as (server, browser):
+        machine = _common.machine_info(
+            jupyterlab=_common.version("jupyterlab"),
+            ipykernel=_common.version("ipykernel"),
+            ipympl=_common.version("ipympl"),
+            chromium=browser.version,
+        )
+        for anim in args.anims:
+            for impl in args.impls:
+                rows.append(play_case(server, browser, impl, anim, args.warmup, args.seconds))
+    elapsed = time.monotonic() - started
+    rat = ratios(rows)
+    goal_rows = goals(rows, rat)
+
+    print(_common.machine_line(machine))
+    print(
+        f"{args.seconds:g} s recorded per case after {args.warmup:g} s of playing; frames/s = "
+        f"distinct frames drawn into the page per second; ours / this = ours frames/s / "
+        f"this frames/s (same run); CPU% of one core over the window"
+    )
+    print()
+    print(table(rows))
+    print()
+    for r in rows:
+        if r["impl"] == "ours":
+            s = r["kernel_stats"]
+            page = s.get("page", {})
+            print(
+                f"ours {r['animation']}: kernel render {s['render_ms_mean'] or 0:.1f} ms + "
+                f"encode {s['encode_ms_mean'] or 0:.1f} ms per frame, draws {s['draws']}; "
+                f"page rtt {page.get('rtt_ms')} ms, window {page.get('window')}, "
+                f"batch {page.get('batch', 1)}, "
+                f"player fps readout {page.get('fps')}; page rAF ticks without a new frame "
+                f"{r.get('idle_ticks_pct', 0):.0f}%, of which decoded frames were waiting "
+                f"{r.get('missed_ready_pct', 0):.0f}% of all ticks"
+            )
+        if r.get("page_errors"):
+            print(f"{r['animation']} {r['impl']}: page errors {r['page_errors']}")
+    print()
+    for g in goal_rows:
+        print(
+            f"goal {g['animation']:<10} {g['goal']:<36} {g['ratio']:6.2f}  "
+            f"{_common.goal_text(g['met'])}"
+        )
+
+    report = {
+        "benchmark": NAME,
+        "machine": machine,
+        "seconds": args.seconds,
+        "warmup": args.warmup,
+        "fps_asked": FPS,
+        "elapsed_s": round(elapsed, 1),
+        "results": rows,
+        "ratios": rat,
+        "goals": goal_rows,
+    }
+    _common.write_json(args.output, report)
+    if len(rows) == len(ANIMS) * len(IMPLS):
+        png = args.plot or _common.plot_path(NAME, quick=args.quick)
+        plot(rows, png, f"{args.seconds:g} s per case, {machine['nproc']} cores")
+        print(f"wrote {png.name}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except (_browser.BenchmarkTimeout, lab.HarnessError) as exc:
+        print(f"{NAME}: {exc}", file=sys.stderr)
+        sys.exit(1)
