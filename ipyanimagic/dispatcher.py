@@ -223,7 +223,7 @@ class Call:
             except TypeError as exc:
                 return error_reply(self.id, "BadArguments", f"{self.method}(): {exc}")
             result = bound(**kwargs)
-        except (Exception, KeyboardInterrupt) as exc:
+        except BaseException as exc:  # SystemExit from user code too: the kernel lives on
             return _exception_reply(self.id, exc)
         if isinstance(result, Future):
             return _reply_when_done(self.id, result)

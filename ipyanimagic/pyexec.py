@@ -107,7 +107,7 @@ class PythonRunner:
                     outputs.append(
                         {"output_type": "execute_result", "data": data, "metadata": metadata}
                     )
-            except (Exception, KeyboardInterrupt) as exc:
+            except BaseException as exc:  # sys.exit() in user code must not end the kernel
                 outputs.append({"output_type": "error", **_error(exc)})
         return [dict(o) for o in outputs]
 
@@ -117,7 +117,7 @@ class PythonRunner:
             try:
                 has_value, value = self._run(code)
                 data = self._format(value)[0] if has_value and value is not None else None
-            except (Exception, KeyboardInterrupt) as exc:
+            except BaseException as exc:  # sys.exit() in user code must not end the kernel
                 raise ReportedError.from_exception(exc, outputs=list(outputs)) from None
         return {
             "stdout": outputs.text("stdout"),
@@ -131,7 +131,7 @@ class PythonRunner:
         # Printed output is captured by the transport and travels with the reply.
         try:
             result = func(*args)
-        except (Exception, KeyboardInterrupt) as exc:
+        except BaseException as exc:  # sys.exit() in user code must not end the kernel
             raise ReportedError.from_exception(exc) from None
         return to_json(result)
 

@@ -56,6 +56,10 @@ class Target:
         raise KeyboardInterrupt
 
     @expose
+    def exits(self) -> None:
+        raise SystemExit(3)
+
+    @expose
     def reported(self) -> None:
         raise ReportedError("ValueError", "bad value", ["line 1\n"])
 
@@ -216,6 +220,12 @@ def test_keyboard_interrupt_in_a_method_is_answered_not_raised(target):
     _, key = target
     content = check_shape(dispatch({"id": 6, "key": key, "method": "interrupted"}), 6)
     assert content["error"]["type"] == "KeyboardInterrupt"
+
+
+def test_system_exit_in_a_method_is_answered_and_the_kernel_lives_on(target):
+    _, key = target
+    content = check_shape(dispatch({"id": 7, "key": key, "method": "exits"}), 7)
+    assert content["error"]["type"] == "SystemExit"
 
 
 def test_a_reported_error_keeps_its_own_type_and_traceback(target):
