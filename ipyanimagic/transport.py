@@ -103,14 +103,18 @@ class BridgeWidget(anywidget.AnyWidget):
         try:
             self.send(reply.content, reply.buffers or None)
         except Exception as exc:
-            # The reply itself could not be serialized or sent: answer with that instead.
-            fallback = dispatcher.error_reply(
-                reply.content.get("id"), "ReplyError", f"the reply could not be sent: {exc}"
-            )
-            try:
-                self.send(fallback.content)
-            except Exception:
-                log.exception("ipyanimagic: could not send a reply")
+            # The reply itself could not be serialized or sent: answer with that instead,
+            # and if even the id cannot be encoded (a lone surrogate, say), with a null id.
+            for rid in (reply.content.get("id"), None):
+                fallback = dispatcher.error_reply(
+                    rid, "ReplyError", f"the reply could not be sent: {exc}"
+                )
+                try:
+                    self.send(fallback.content)
+                    return
+                except Exception:
+                    continue
+            log.error("ipyanimagic: could not send a reply")
 
     # -- life cycle ---------------------------------------------------------------
 

@@ -111,3 +111,18 @@ def test_requests_to_a_closed_widget_are_dropped_silently():
     w.close()
     w._on_custom_msg(w, {"id": 6, "key": w.key, "method": "echo"}, [])
     assert w.sent == []
+
+
+def test_a_reply_whose_id_cannot_be_encoded_is_answered_with_a_null_id(widget):
+    import json
+
+    sent = []
+
+    def strict_send(content, buffers=None):
+        json.dumps(content, ensure_ascii=False).encode("utf-8")  # what the kernel does
+        sent.append(content)
+
+    widget.send = strict_send
+    widget._on_custom_msg(widget, {"id": "\ud800", "key": widget.key, "method": "echo"}, [])
+    assert len(sent) == 1
+    assert sent[0]["id"] is None and sent[0]["error"]["type"] == "ReplyError"
