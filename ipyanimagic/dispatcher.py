@@ -61,6 +61,19 @@ def user_traceback(exc: BaseException) -> list[str]:
     return traceback.format_exception(type(exc), exc, tb or exc.__traceback__)
 
 
+def describe(exc: BaseException) -> str:
+    """The message of ``exc``, never raising.
+
+    Why: user code can define an exception whose ``__str__`` fails; reporting that
+    error must not itself become a second, unreported one.
+    """
+    try:
+        message = str(exc)
+    except BaseException:  # whatever __str__ raises, the error is still reported
+        return f"<{type(exc).__name__}: str() failed>"
+    return message or type(exc).__name__
+
+
 @dataclass(frozen=True)
 class Exposed:
     """How an exposed method may be called."""
@@ -153,7 +166,7 @@ class ReportedError(Exception):
         cls, exc: BaseException, outputs: Sequence[dict[str, Any]] = ()
     ) -> ReportedError:
         """Wrap ``exc`` with its :func:`user_traceback`."""
-        return cls(type(exc).__name__, str(exc), user_traceback(exc), outputs)
+        return cls(type(exc).__name__, describe(exc), user_traceback(exc), outputs)
 
 
 class RequestError(Exception):
@@ -181,8 +194,7 @@ def _exception_reply(request_id: Any, exc: BaseException) -> Reply:
         if exc.outputs:
             reply.content["outputs"] = exc.outputs
         return reply
-    message = str(exc) if str(exc) else type(exc).__name__
-    return error_reply(request_id, type(exc).__name__, message, user_traceback(exc))
+    return error_reply(request_id, type(exc).__name__, describe(exc), user_traceback(exc))
 
 
 def _valid_id(value: Any) -> bool:

@@ -9,6 +9,7 @@ Agg, encodes it and answers with the bytes as a binary buffer.
 from __future__ import annotations
 
 import base64
+import math
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -22,13 +23,14 @@ import traitlets
 from matplotlib.animation import Animation
 from matplotlib.figure import Figure
 
-from .dispatcher import ReportedError, WithBuffers, expose
+from . import cellruns
+from .dispatcher import ReportedError, WithBuffers, describe, expose
 from .encode import FORMATS, MIME, encode
 from .framecache import FrameCache
 from .frames import FrameOutOfRange, FrameSource, FrameSourceError, frame_source
 from .render import FrameRenderer
 from .templates import render as render_template
-from .transport import BridgeWidget, _shell
+from .transport import BridgeWidget
 
 __all__ = ["LOOP_MODES", "Player", "PlayerOptionError", "animate"]
 
@@ -100,6 +102,32 @@ class PlayerOptionError(ValueError):
 
 def _html() -> str:
     return render_template("player.html")
+
+
+# What the page reports (templates/player.js, ``report``). Only finite numbers are kept:
+# a NaN from a hostile client would make every later stats() reply unsendable.
+_PAGE_STATS = frozenset(
+    {
+        "displayed",
+        "requested",
+        "received",
+        "dropped",
+        "rtt_ms",
+        "net_rtt_ms",
+        "decoded",
+        "fps",
+        "window",
+        "batch",
+    }
+)
+
+
+def _is_page_number(v: Any) -> bool:
+    if isinstance(v, bool):
+        return False
+    if isinstance(v, int):
+        return abs(v) <= 2**53  # what a JS number holds exactly
+    return isinstance(v, float) and math.isfinite(v)
 
 
 class Player(BridgeWidget):
@@ -275,7 +303,7 @@ class Player(BridgeWidget):
                 error = {
                     "index": index,
                     "type": reported.kind if reported else type(exc).__name__,
-                    "message": reported.message if reported else str(exc),
+                    "message": reported.message if reported else describe(exc),
                     "traceback": reported.traceback if reported else [],
                 }
                 break
@@ -319,20 +347,10 @@ class Player(BridgeWidget):
         """The page's side of :meth:`stats`: frames shown, round trip, fps, window."""
         if not isinstance(stats, dict):
             raise TypeError("stats must be an object")
-        allowed = {
-            "displayed",
-            "requested",
-            "received",
-            "dropped",
-            "rtt_ms",
-            "fps",
-            "window",
-            "batch",
-        }
         self._page_stats = {
             k: v
             for k, v in stats.items()
-            if k in allowed and isinstance(v, (int, float)) and not isinstance(v, bool)
+            if k in _PAGE_STATS and _is_page_number(v)
         }
 
     # -- display -----------------------------------------------------------------
@@ -414,8 +432,6 @@ class Player(BridgeWidget):
 # -- adoption and release -----------------------------------------------------------
 
 _owners: dict[int, Player] = {}  # id(figure) -> the player that owns it now
-# notebook cell id -> (the run that made them, the players that run made)
-_by_cell: dict[str, tuple[str | None, list[Player]]] = {}
 
 
 def _adopt(source: FrameSource, player: Player) -> None:
@@ -440,23 +456,6 @@ def _release(source: FrameSource, player: Player) -> None:
     if _owners.get(id(figure)) is player:
         del _owners[id(figure)]
         plt.close(figure)
-    for cell, (_run, players) in list(_by_cell.items()):
-        if player in players:
-            players.remove(player)
-            if not players:
-                del _by_cell[cell]
-
-
-def _current_cell() -> tuple[str | None, str | None]:
-    """(cell id, id of this run of it), from the execute request JupyterLab sent."""
-    shell = _shell()
-    kernel = getattr(shell, "kernel", None)
-    parent = kernel.get_parent() if kernel is not None and hasattr(kernel, "get_parent") else None
-    if not parent:
-        parent = getattr(shell, "parent_header", None) or {}
-    cell = (parent.get("metadata") or {}).get("cellId")
-    run = (parent.get("header") or {}).get("msg_id")
-    return (cell if isinstance(cell, str) else None), (run if isinstance(run, str) else None)
 
 
 def _check_options(
@@ -550,7 +549,6 @@ def animate(
         loop = "loop" if source.repeat else "once"
     if label is None:
         label = _default_label(source)
-    cell, run = _current_cell()
     player = Player(
         source,
         cache_mb=cache_mb,
@@ -565,16 +563,7 @@ def animate(
         label=label,
     )
     _adopt(source, player)
-    if cell is not None:
-        # A new run of a cell replaces the players its last run made (a cell may make
-        # several in one run: they stay together).
-        last_run, players = _by_cell.get(cell, (None, []))
-        if run is None or last_run != run:
-            for old in list(players):
-                old.close()
-            players = []
-        players.append(player)
-        _by_cell[cell] = (run, players)
+    cellruns.replace_previous_run(player)
     return player
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import io
+import math
 import warnings
 from concurrent.futures import Future
 
@@ -301,6 +302,41 @@ def test_rerunning_a_cell_closes_its_previous_player(ip, players):
         players.append(made[-1])
     finally:
         del ip.parent_header
+
+
+def test_rerunning_a_jsexec_cell_closes_its_previous_widget(ip):
+    try:
+        made = []
+        for run in range(5):
+            ip.parent_header = {"metadata": {"cellId": "js-cell"}, "header": {"msg_id": f"r{run}"}}
+            made.append(ipyanimagic.jsexec("element.textContent = 'hi';"))
+        assert [w.key in registry.keys() for w in made] == [False] * 4 + [True]
+        assert [w.comm is None for w in made] == [True] * 4 + [False]
+    finally:
+        made[-1].close()
+        del ip.parent_header
+
+
+def test_the_page_report_keeps_only_finite_numbers_it_knows(players):
+    p = play(players, seed_animation(frames=3)[1])
+    report = {
+        "displayed": 5,
+        "fps": 29.5,
+        "net_rtt_ms": 48.0,
+        "decoded": 3,
+        "rtt_ms": math.nan,
+        "dropped": True,
+        "requested": math.inf,
+        "received": 10**400,
+        "other": 1,
+    }
+    assert dispatch({"id": 1, "key": p.key, "method": "report", "args": {"stats": report}}).content[
+        "ok"
+    ]
+    page = p.stats()["page"]
+    assert page == {"displayed": 5, "fps": 29.5, "net_rtt_ms": 48.0, "decoded": 3}
+    content = dispatch({"id": 2, "key": p.key, "method": "stats"}).content
+    assert content["ok"] and content["result"]["page"] == page
 
 
 def test_players_made_by_one_run_of_a_cell_live_together(ip, players):

@@ -140,3 +140,29 @@ def test_to_json_mirrors_json_stringify():
     loop.append(loop)
     with pytest.raises(ValueError):
         to_json(loop)
+
+
+def test_an_exception_whose_str_fails_is_still_reported(runner):
+    code = "class E(Exception):\n    def __str__(self):\n        raise RuntimeError\nraise E()"
+    (output,) = runner.execute(code)
+    assert output["output_type"] == "error"
+    assert output["ename"] == "E" and output["evalue"] == "<E: str() failed>"
+    with pytest.raises(ReportedError) as caught:
+        runner.exec(code)
+    assert caught.value.kind == "E"
+
+
+def test_the_sources_kept_for_tracebacks_are_bounded(runner):
+    """A page calling with ever-changing code must not grow the kernel without bound."""
+    import linecache
+
+    from ipyanimagic import pyexec
+
+    for i in range(pyexec.MAX_SOURCES + 50):
+        assert runner.eval(f"{i} # {'x' * 1000}") == i
+    ours = [k for k in linecache.cache if str(k).startswith("<js-python-")]
+    assert len(ours) <= pyexec.MAX_SOURCES
+    # The latest source is still there: its traceback shows the line.
+    with pytest.raises(ReportedError) as caught:
+        runner.eval("1 / 0  # the failing line")
+    assert "the failing line" in "".join(caught.value.traceback)
