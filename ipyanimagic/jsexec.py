@@ -12,6 +12,7 @@ from typing import Any
 import jinja2
 import traitlets
 
+from . import cellruns
 from .dispatcher import expose
 from .pyexec import PythonRunner
 from .templates import render
@@ -97,4 +98,7 @@ def jsexec(
     if template:
         ns = namespace if namespace is not None else (shell.user_ns if shell is not None else {})
         code = render_code_template(code, ns)
-    return JsExec(code, mode="html" if html else "js", shell=shell)
+    widget = JsExec(code, mode="html" if html else "js", shell=shell)
+    # A new run of the cell replaces this output; the old widget could never be used.
+    cellruns.replace_previous_run(widget)
+    return widget

@@ -16,7 +16,7 @@ from typing import Any
 import anywidget
 import traitlets
 
-from . import dispatcher, mainthread, registry
+from . import cellruns, dispatcher, mainthread, registry
 from .capture import capture_outputs
 from .dispatcher import Call, Reply, expose
 
@@ -61,6 +61,9 @@ class BridgeWidget(anywidget.AnyWidget):
         except BaseException:
             registry.unregister(self.key)
             raise
+        # DOMWidget makes a Layout widget (a comm of its own) for every instance, and
+        # closing a widget does not close it: remember ours to close it with us.
+        self._own_layout = None if "layout" in kwargs else self.layout
         self.on_msg(self._on_custom_msg)
 
     # -- transport ----------------------------------------------------------------
@@ -121,6 +124,10 @@ class BridgeWidget(anywidget.AnyWidget):
     def close(self) -> None:
         """Close the widget and forget its key: later requests get ``UnknownKey``."""
         registry.unregister(self.key)
+        cellruns.forget(self)
+        layout = getattr(self, "_own_layout", None)
+        if layout is not None and self.layout is layout:
+            layout.close()
         super().close()
 
     # -- exposed ------------------------------------------------------------------

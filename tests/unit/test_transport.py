@@ -126,3 +126,22 @@ def test_a_reply_whose_id_cannot_be_encoded_is_answered_with_a_null_id(widget):
     widget._on_custom_msg(widget, {"id": "\ud800", "key": widget.key, "method": "echo"}, [])
     assert len(sent) == 1
     assert sent[0]["id"] is None and sent[0]["error"]["type"] == "ReplyError"
+
+
+def test_closing_a_widget_closes_the_layout_it_made():
+    """DOMWidget gives every instance a Layout widget with a comm of its own."""
+    w = Recording()
+    layout = w.layout
+    assert layout.comm is not None
+    w.close()
+    assert layout.comm is None
+
+
+def test_a_layout_shared_with_other_widgets_is_left_open():
+    import ipywidgets
+
+    shared = ipywidgets.Layout(width="100px")
+    w = Recording(layout=shared)
+    w.close()
+    assert shared.comm is not None
+    shared.close()
