@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import linecache
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,12 +22,27 @@ from .jsonvalue import to_json
 __all__ = ["PythonRunner", "resolve_name"]
 
 
+# The sources of the latest calls stay in linecache, so a traceback can show their
+# lines; older ones are dropped. Why bounded: a page that calls with changing code (a
+# value spliced into an expression, as in the 2013 post) would otherwise grow the
+# kernel by every source it ever sent.
+MAX_SOURCES = 256
+MAX_SOURCE_BYTES = 4 * 2**20
+_sources: OrderedDict[str, int] = OrderedDict()  # name -> size, oldest first
+
+
 def _source_name(code: str) -> str:
-    # One name per distinct source: tracebacks can show the lines, and the linecache
-    # does not grow with every call of the same code.
+    # One name per distinct source: the same code called again reuses its entry.
     digest = hashlib.sha1(code.encode("utf-8", "surrogatepass")).hexdigest()[:10]
     name = f"<js-python-{digest}>"
     linecache.cache[name] = (len(code), None, code.splitlines(keepends=True), name)
+    _sources[name] = len(code)
+    _sources.move_to_end(name)
+    total = sum(_sources.values())
+    while len(_sources) > 1 and (len(_sources) > MAX_SOURCES or total > MAX_SOURCE_BYTES):
+        old, size = _sources.popitem(last=False)
+        linecache.cache.pop(old, None)
+        total -= size
     return name
 
 
