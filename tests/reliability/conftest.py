@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 HERE = Path(__file__).resolve().parent
 TESTS = HERE.parent
@@ -52,6 +52,9 @@ BROWSER_DIR = TESTS / "browser"
 
 settings.register_profile(
     "reliability",
+    # No shrinking: with 5 MB values a shrink can run for many minutes. A failure
+    # reports the first failing example (big values print as Big(...) / Deep(...)).
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.explain],
     derandomize=True,
     database=None,
     deadline=None,
@@ -64,7 +67,10 @@ settings.register_profile(
     ],
 )
 settings.register_profile(
-    "reliability-explore", parent=settings.get_profile("reliability"), derandomize=False
+    "reliability-explore",
+    parent=settings.get_profile("reliability"),
+    derandomize=False,
+    phases=list(Phase),
 )
 
 

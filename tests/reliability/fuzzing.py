@@ -26,6 +26,7 @@ from .helpers import (
     check_reply,
     code_values,
     decode,
+    frame_lists,
     frame_numbers,
     json_values,
     make_animation,
@@ -87,8 +88,19 @@ def _numbers(*values: Any) -> bool:
 # -- the oracle ----------------------------------------------------------------------------
 
 
-def faults(message: Any, buffers: Any) -> set[str]:
-    """Every reason the protocol gives to refuse ``message`` (empty: it must run)."""
+def _registered_class(key: str) -> type | None:
+    try:
+        return type(registry.get(key))
+    except KeyError:
+        return None
+
+
+def faults(message: Any, buffers: Any, resolve: Any = _registered_class) -> set[str]:
+    """Every reason the protocol gives to refuse ``message`` (empty: it must run).
+
+    ``resolve(key)`` is the class of the object registered under ``key`` (None: none);
+    by default this process's registry, for a kernel a mirror of its keys.
+    """
     if not isinstance(message, dict):
         return {"ProtocolError"}
     found: set[str] = set()
@@ -109,16 +121,15 @@ def faults(message: Any, buffers: Any) -> set[str]:
         found.add("ProtocolError")
     target = None
     if isinstance(key, str):
-        try:
-            target = registry.get(key)
-        except KeyError:
+        target = resolve(key)
+        if target is None:
             found.add("UnknownKey")
     info = None
     if isinstance(method, str):
         if method.startswith("_"):
             found.add("UnknownMethod")
         elif target is not None:
-            info = exposed_methods(type(target)).get(method)
+            info = exposed_methods(target).get(method)
             if info is None:
                 found.add("UnknownMethod")
     if info is not None:
@@ -129,7 +140,7 @@ def faults(message: Any, buffers: Any) -> set[str]:
             if info.buffers:
                 kwargs["buffers"] = []
             try:
-                inspect.signature(getattr(target, method)).bind(**kwargs)
+                inspect.signature(getattr(target, method)).bind(None, **kwargs)
             except TypeError:
                 found.add("BadArguments")
     return found
@@ -190,6 +201,7 @@ ARG_NAMES = [
     "name",
     "args",
     "index",
+    "indices",
     "format",
     "quality",
     "stats",
@@ -211,6 +223,8 @@ def arg_value(name: str):
         return frame_numbers
     if name in ("code", "expr"):
         return code_values
+    if name == "indices":
+        return frame_lists
     if name == "format":
         return st.one_of(st.sampled_from(["png", "jpeg", "PNG", "gif", "", "png\x00"]), anything)
     if name == "quality":
@@ -246,6 +260,7 @@ SIGNATURES = {
     "player": {
         "echo": ([], ["value"]),
         "frame": (["index"], ["format", "quality"]),
+        "frames": (["indices"], ["format", "quality"]),
         "buffered": ([], []),
         "stats": ([], []),
         "report": (["stats"], []),

@@ -155,6 +155,14 @@ scalars = st.one_of(
     st.sampled_from(HOSTILE_STRINGS),
 )
 
+
+def weighted(*choices: tuple[Any, int]) -> Any:
+    """Like ``st.one_of`` with weights (``one_of`` does not draw its branches evenly, so
+    repeating a branch does not weigh it). Shrinks towards the first choice."""
+    table = [strategy for strategy, weight in choices for _ in range(weight)]
+    return st.integers(0, len(table) - 1).flatmap(lambda k: table[k])
+
+
 json_values = st.recursive(
     scalars,
     lambda children: (
@@ -167,12 +175,8 @@ json_values = st.recursive(
 )
 
 # What may arrive anywhere a value is expected: JSON, plus the extremes.
-anything = st.one_of(
-    json_values,
-    json_values,
-    json_values,
-    st.sampled_from(BIG),
-    st.sampled_from(DEEP_MARKERS),
+anything = weighted(
+    (json_values, 10), (st.sampled_from(BIG), 1), (st.sampled_from(DEEP_MARKERS), 1)
 )
 
 # Code whose exception is not an ``Exception``, or cannot say what it is.
@@ -189,12 +193,12 @@ RAISING_CODE = (
 # Code for exec / eval. Huge code costs what a cell of that size costs IPython: its input
 # transformer needs 10 s to minutes for 5 MB of some characters (see RELIABILITY.md), so
 # the 5 MB source here is one that compiles fast, and it is drawn rarely.
-code_values = st.one_of(
-    *([json_values] * 5),
-    st.sampled_from(HOSTILE_STRINGS),
-    st.sampled_from(HOSTILE_STRINGS),
-    st.sampled_from(RAISING_CODE),
-    st.just(BIG[0]),
+# One draw in 40 is the 5 MB source.
+code_values = weighted(
+    (json_values, 24),
+    (st.sampled_from(HOSTILE_STRINGS), 10),
+    (st.sampled_from(RAISING_CODE), 5),
+    (st.just(BIG[0]), 1),
 )
 
 # A frame number as a page, a bug or an attacker may send it.
@@ -208,6 +212,15 @@ frame_numbers = st.one_of(
     st.none(),
     st.lists(st.integers(0, 5), max_size=2),
     st.dictionaries(st.text(max_size=3), st.integers(0, 5), max_size=2),
+)
+
+# The ``indices`` of a batch request: mostly good frame numbers, sometimes not, sometimes
+# too many (the kernel takes 1 to 16), sometimes not a list at all.
+frame_lists = weighted(
+    (st.lists(st.integers(0, 5), min_size=1, max_size=8), 6),
+    (st.lists(frame_numbers, max_size=6), 2),
+    (st.lists(st.integers(0, 5), min_size=15, max_size=40), 1),
+    (frame_numbers, 1),
 )
 
 identifier_like = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,12}", fullmatch=True)

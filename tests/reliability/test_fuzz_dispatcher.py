@@ -79,7 +79,7 @@ def test_every_request_gets_exactly_one_well_formed_reply(targets, figures):
     )
 
 
-@fuzz(600)
+@fuzz(1500)
 @given(method=st.one_of(st.sampled_from(NOT_EXPOSED), st.text(max_size=20)))
 def test_prepare_never_routes_to_a_method_outside_the_allow_list(targets, method):
     for name in ("probe", "jsexec", "player"):
