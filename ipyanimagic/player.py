@@ -348,9 +348,7 @@ class Player(BridgeWidget):
         if not isinstance(stats, dict):
             raise TypeError("stats must be an object")
         self._page_stats = {
-            k: v
-            for k, v in stats.items()
-            if k in _PAGE_STATS and _is_page_number(v)
+            k: v for k, v in stats.items() if k in _PAGE_STATS and _is_page_number(v)
         }
 
     # -- display -----------------------------------------------------------------

@@ -97,10 +97,19 @@ class PythonRunner:
         last = None
         if tree.body and isinstance(tree.body[-1], ast.Expr):
             last = ast.Expression(tree.body.pop().value)
-        exec(compile(tree, filename, "exec"), self.namespace)
-        if last is None:
-            return False, None
-        return True, eval(compile(last, filename, "eval"), self.namespace)
+        events = getattr(self.shell, "events", None)
+        if events is not None:
+            events.trigger("pre_execute")
+        try:
+            exec(compile(tree, filename, "exec"), self.namespace)
+            if last is None:
+                return False, None
+            return True, eval(compile(last, filename, "eval"), self.namespace)
+        finally:
+            # As after a cell: matplotlib-inline shows (and closes) the figures the code
+            # drew, and the outputs capture has them as display_data.
+            if events is not None:
+                events.trigger("post_execute")
 
     def _format(self, value: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         formatter = getattr(self.shell, "display_formatter", None)

@@ -64,9 +64,32 @@ class BridgeWidget(anywidget.AnyWidget):
         # DOMWidget makes a Layout widget (a comm of its own) for every instance, and
         # closing a widget does not close it: remember ours to close it with us.
         self._own_layout = None if "layout" in kwargs else self.layout
+        self._quiet_comm()
         self.on_msg(self._on_custom_msg)
 
     # -- transport ----------------------------------------------------------------
+
+    def _quiet_comm(self) -> None:
+        """Deliver this widget's comm messages without the shell's execute events.
+
+        Why: ``comm.BaseComm.handle_msg`` triggers ``pre_execute`` and ``post_execute``
+        around every incoming message, on whatever thread received it. With comms over
+        subshells that is a subshell thread while a cell runs, and matplotlib-inline's
+        ``flush_figures`` (a post_execute hook) then shows and closes the running cell's
+        figures from that thread: the cell's plot vanishes or is drawn half-made.
+        Nothing this widget does needs those events (frames are drawn on figures pyplot
+        no longer manages; ``kernel.execute`` runs the events itself, on the main thread).
+        """
+        comm = getattr(self, "comm", None)
+        if comm is None or not hasattr(comm, "handle_msg"):
+            return
+
+        def handle_msg(msg: dict[str, Any]) -> None:
+            callback = getattr(comm, "_msg_callback", None)
+            if callback is not None:
+                callback(msg)
+
+        comm.handle_msg = handle_msg
 
     def _on_custom_msg(self, _widget: Any, content: Any, buffers: Any) -> None:
         """Entry point of every custom message, on whatever thread the kernel uses."""

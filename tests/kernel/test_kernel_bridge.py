@@ -120,3 +120,41 @@ def test_closing_the_widget_unregisters_it(kernel):
         f"print(before, {key!r} in registry.keys())"
     )
     assert res["stdout"] == "True False\n"
+
+
+def test_a_comm_message_during_a_cell_leaves_the_cells_figures_alone(kernel):
+    """comm's handle_msg would trigger post_execute on the subshell thread, and
+    matplotlib-inline's flush_figures would show and close the running cell's figure."""
+    subshell = kernel.create_subshell()
+    probe_comm, probe_key = kernel.open_widget(PROBE + "w = probe", subshell)
+    kernel.run("%matplotlib inline\nimport matplotlib.pyplot as plt")
+    kernel.stray.clear()
+    msg_id = kernel.kc.execute(
+        "import time\nfig = plt.figure()\nplt.plot([1, 3, 2])\ntime.sleep(1.5)\n"
+        "print(plt.get_fignums())"
+    )
+    time.sleep(0.5)  # the cell has drawn and sleeps
+    thread, _ = kernel.request(probe_comm, probe_key, "where_now", subshell_id=subshell)["result"]
+    assert thread != "MainThread"  # handled beside the running cell
+    outputs = []
+    while True:
+        m = kernel.kc.get_iopub_msg(timeout=30)
+        if m["parent_header"].get("msg_id") != msg_id:
+            continue
+        if m["msg_type"] == "status" and m["content"]["execution_state"] == "idle":
+            break
+        outputs.append(m)
+    printed = "".join(m["content"]["text"] for m in outputs if m["msg_type"] == "stream")
+    assert printed == "[1]\n", "the cell's figure was closed while the cell ran"
+    pictures = [m for m in outputs if "image/png" in m["content"].get("data", {})]
+    assert len(pictures) == 1, "the cell's figure is not shown under the cell"
+
+
+def test_kernel_execute_shows_the_figures_its_code_drew(kernel, widget):
+    """As a cell would: the inline figure comes back as a display_data output."""
+    comm_id, key = widget
+    kernel.run("%matplotlib inline\nimport matplotlib.pyplot as plt")
+    reply = kernel.request(comm_id, key, "execute", {"code": "plt.plot([1, 2]);"})
+    kinds = [(o["output_type"], "image/png" in o.get("data", {})) for o in reply["result"]]
+    assert ("display_data", True) in kinds, reply["result"]
+    assert kernel.run("print(plt.get_fignums())")["stdout"] == "[]\n"
