@@ -21,6 +21,8 @@ export class BridgeError extends Error {
   }
 }
 
+const KERNEL_GONE = "the kernel was restarted or shut down";
+
 export function createBridge(model, { timeout = 60000, onOutput = logOutputs } = {}) {
   // Integer ids from a random start: unique across the views that share one model
   // (each sees every reply), and integers because ipykernel >= 7.4 keeps a routing
@@ -28,6 +30,7 @@ export function createBridge(model, { timeout = 60000, onOutput = logOutputs } =
   let nextId = Math.floor(Math.random() * 2 ** 40) * 1024;
   let closedReason = null;
   const pending = new Map();
+  const closeListeners = [];
 
   function settle(id) {
     const entry = pending.get(id);
@@ -66,6 +69,12 @@ export function createBridge(model, { timeout = 60000, onOutput = logOutputs } =
     }
   }
   model.on("msg:custom", onMessage);
+  // The widget manager marks every model "not live" when the kernel restarts or dies
+  // (and only then, after the model is made): no reply can come any more.
+  function onLiveChange() {
+    if (model.comm_live !== true) close(KERNEL_GONE);
+  }
+  model.on("comm_live_update", onLiveChange);
 
   function call(key, method, args = {}, options = {}) {
     const {
@@ -109,15 +118,31 @@ export function createBridge(model, { timeout = 60000, onOutput = logOutputs } =
     if (closedReason !== null) return;
     closedReason = reason;
     model.off("msg:custom", onMessage);
+    model.off("comm_live_update", onLiveChange);
     for (const id of [...pending.keys()]) {
       const entry = settle(id);
       entry.reject(new BridgeError("Disconnected", reason));
     }
+    for (const listener of closeListeners.splice(0)) {
+      try {
+        listener(reason);
+      } catch (err) {
+        console.error("ipyanimagic: close listener failed", err);
+      }
+    }
+  }
+
+  // `listener(reason)` once, when the bridge closes (widget closed, view removed,
+  // kernel restarted or gone); at once if it is closed already.
+  function onClose(listener) {
+    if (closedReason !== null) listener(closedReason);
+    else closeListeners.push(listener);
   }
 
   return {
     call,
     close,
+    onClose,
     get inFlight() {
       return pending.size;
     },

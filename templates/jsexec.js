@@ -211,6 +211,10 @@ export default {
     el.appendChild(root);
     const showError = errorReporter(root);
     const api = makeApi(bridge, model.get("key"), root, showError);
+    // Pending calls reject with Disconnected; the output says why no more will work.
+    bridge.onClose((reason) => {
+      el.dataset.disconnected = reason;
+    });
     const mode = model.get("mode");
     const code = model.get("code");
     whenConnected(el, signal)

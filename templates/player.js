@@ -22,6 +22,8 @@ class Player {
     this.model = model;
     this.key = model.get("key");
     this.bridge = bridge;
+    // A lost kernel shows at once, whether a request was pending or not.
+    this.bridge.onClose((reason) => this.disconnect(reason));
     el.innerHTML = HTML;
     this.root = el.querySelector(".iam-player");
     this.root.setAttribute("aria-label", model.get("label"));
