@@ -23,6 +23,7 @@ import json
 import keyword
 import os
 import traceback
+import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -103,7 +104,9 @@ def expose(func: F | None = None, *, thread_safe: bool = False, buffers: bool = 
     return mark(func) if func is not None else mark
 
 
-_exposed_cache: dict[type, dict[str, Exposed]] = {}
+# Weak: anywidget gives every instance a class of its own (``add_traits``), so a plain
+# dict would keep one class per widget ever made.
+_exposed_cache: weakref.WeakKeyDictionary[type, dict[str, Exposed]] = weakref.WeakKeyDictionary()
 
 
 def exposed_methods(cls: type) -> dict[str, Exposed]:

@@ -145,3 +145,23 @@ def test_a_layout_shared_with_other_widgets_is_left_open():
     w.close()
     assert shared.comm is not None
     shared.close()
+
+
+def test_widgets_made_and_closed_leave_no_class_behind():
+    """anywidget gives every instance a class of its own; caches must not keep them."""
+    import gc
+
+    from ipyanimagic import dispatcher
+
+    def made_and_closed():
+        w = Recording()
+        w._on_custom_msg(w, {"id": 1, "key": w.key, "method": "echo", "args": {}}, [])
+        w.close()
+
+    made_and_closed()
+    gc.collect()
+    before = len(dispatcher._exposed_cache)
+    for _ in range(50):
+        made_and_closed()
+    gc.collect()
+    assert len(dispatcher._exposed_cache) <= before + 1
