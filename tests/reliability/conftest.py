@@ -102,6 +102,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     for test, numbers in _FIGURES.data.items():
         text = ", ".join(f"{k}={v}" for k, v in numbers.items())
         terminalreporter.write_line(f"{test}: {text}")
+    fuzz = [n.get("examples", 0) for t, n in _FIGURES.data.items() if t.startswith("fuzz: ")]
+    terminalreporter.write_line(f"fuzz examples run: {sum(fuzz)}")
+    _FIGURES.record("fuzz examples run", total=sum(fuzz))
     target = os.environ.get("IPYANIMAGIC_RELIABILITY_FIGURES")
     if target:
         Path(target).write_text(json.dumps(_FIGURES.data, indent=1, sort_keys=True) + "\n")

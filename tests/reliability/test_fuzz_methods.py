@@ -200,20 +200,24 @@ def test_jsexec_methods_do_exactly_what_they_promise(jsx, figures):
     figures.record("fuzz: JsExec methods", examples=seen.n, **seen.kinds)
 
 
-def test_json_values_keep_their_shape_through_echo_set_and_get(jsx):
+def test_json_values_keep_their_shape_through_echo_set_and_get(jsx, figures):
     w, _ = jsx
+    seen = Counter()
 
     @fuzz(1000)
     @given(value=json_values)
     def run(value):
         value = materialize(value)
+        seen.add()
         if not is_strict_json(value):
             return
         assert call(w.key, "echo", value=value)["result"] == value
         assert call(w.key, "set", name="fz_shape", value=value)["ok"]
         assert call(w.key, "get", name="fz_shape")["result"] == value
+        seen.add("strict JSON, round-tripped")
 
     run()
+    figures.record("fuzz: JSON values through echo/set/get", examples=seen.n, **seen.kinds)
 
 
 # -- the player ---------------------------------------------------------------------------
@@ -329,7 +333,7 @@ qualities = weighted(
 
 def test_player_methods_do_exactly_what_they_promise(player, figures):
     p, refs = player
-    seen = Counter()
+    seen, examples = Counter(), Counter()
 
     @fuzz(1000)
     @given(
@@ -345,6 +349,7 @@ def test_player_methods_do_exactly_what_they_promise(player, figures):
         )
     )
     def run(calls):
+        examples.add()
         # The page reports every 2 s while playing; start each example from a clean report.
         assert call(p.key, "report", stats={})["ok"]
         for spec in materialize(calls):
@@ -380,7 +385,7 @@ def test_player_methods_do_exactly_what_they_promise(player, figures):
         check_frame(p, refs, i, "png", None)
 
     run()
-    figures.record("fuzz: Player methods", calls=seen.n, **seen.kinds)
+    figures.record("fuzz: Player methods", examples=examples.n, calls=seen.n, **seen.kinds)
 
 
 def test_player_frame_numbers_of_every_kind(player):
