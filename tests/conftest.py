@@ -1,13 +1,42 @@
-"""Shared fixtures for every test layer."""
+"""Fixtures shared by every test layer.
+
+``ip_session`` / ``ip``
+    A real InteractiveShell (IPython's own test shell).
+``kernel`` (module)
+    A real IPython kernel through jupyter_client (``tests/kernel/driver.py``).
+``jupyter_server`` (session)
+    A JupyterLab server (which also serves Notebook 7) on a free local port, with
+    throw-away config/data/runtime/IPython directories (``tests/browser/lab.py``).
+``browser`` (session)
+    A headless Playwright Chromium using the system ``chromium`` binary.
+``notebook`` (function)
+    ``open_notebook(cells, app="lab", name=None) -> NotebookPage``: writes a notebook,
+    opens it in a fresh browser context and waits for an idle, connected kernel.
+    Contexts and kernel sessions are closed after the test.
+``comms_over_subshells`` (function)
+    ``set_mode(mode)``: JupyterLab's ``commsOverSubshells`` for notebooks opened next
+    (None: Lab's default); the user setting is put back afterwards.
+"""
 
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 import pytest
 from IPython.testing.globalipapp import start_ipython
+
+TESTS = Path(__file__).resolve().parent
+for folder in (TESTS, TESTS / "browser"):  # for ``kernel.driver`` and ``lab``
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+
+import lab  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -25,3 +54,79 @@ def ip(ip_session):
     ip_session.run_line_magic("unload_ext", "ipyanimagic")
     for name in set(ip_session.user_ns) - before:
         del ip_session.user_ns[name]
+
+
+@pytest.fixture(scope="module")
+def kernel() -> Iterator[Any]:
+    from jupyter_client.manager import start_new_kernel
+    from kernel.driver import KernelDriver
+
+    km, kc = start_new_kernel(kernel_name="python3", startup_timeout=60)
+    try:
+        yield KernelDriver(km, kc)
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+@pytest.fixture(scope="session")
+def jupyter_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[lab.JupyterServer]:
+    try:
+        server = lab.start_server(tmp_path_factory.mktemp("jupyter"))
+    except lab.HarnessError as e:
+        pytest.fail(str(e), pytrace=False)
+    try:
+        yield server
+    finally:
+        lab.stop_server(server)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    try:
+        executable = lab.find_chromium()
+    except lab.HarnessError as e:
+        pytest.fail(str(e), pytrace=False)
+    with sync_playwright() as pw:
+        b = lab.launch_browser(pw, executable)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def notebook(
+    jupyter_server: lab.JupyterServer, browser: Any
+) -> Iterator[Callable[..., lab.NotebookPage]]:
+    opened: list[lab.NotebookPage] = []
+
+    def open_notebook(
+        cells: list[str], app: str = "lab", name: str | None = None
+    ) -> lab.NotebookPage:
+        nbp = lab.open_notebook(jupyter_server, browser, cells, app=app, name=name)
+        opened.append(nbp)
+        return nbp
+
+    yield open_notebook
+
+    for nbp in opened:
+        lab.close_notebook(jupyter_server, nbp)
+
+
+@pytest.fixture
+def comms_over_subshells(
+    jupyter_server: lab.JupyterServer,
+) -> Iterator[Callable[[str | None], None]]:
+    plugin = lab.KERNELS_SETTINGS_PLUGIN
+    before = jupyter_server.get_lab_setting(plugin).get("commsOverSubshells")
+
+    def set_mode(mode: str | None) -> None:
+        jupyter_server.set_lab_setting(plugin, {"commsOverSubshells": mode})
+
+    try:
+        yield set_mode
+    finally:
+        jupyter_server.set_lab_setting(plugin, {"commsOverSubshells": before})

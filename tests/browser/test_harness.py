@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from lab import KERNELS_SETTINGS_PLUGIN as KERNELS_PLUGIN
 from playwright.sync_api import expect
-
-KERNELS_PLUGIN = "@jupyterlab/apputils-extension:kernels-settings"
 
 # True once the page's kernel connection uses the given commsOverSubshells mode
 # (the setting is applied asynchronously after the app has started).

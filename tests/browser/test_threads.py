@@ -7,8 +7,6 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-KERNELS_PLUGIN = "@jupyterlab/apputils-extension:kernels-settings"
-
 PROBE = """
 import threading, time
 import ipyanimagic
@@ -41,10 +39,9 @@ LONG_CELL = "import time\ntime.sleep(2)\ncell_done = time.time()"
 
 
 @pytest.fixture(params=["perCommTarget", "disabled"])
-def comms_mode(request, jupyter_server):
-    jupyter_server.set_lab_setting(KERNELS_PLUGIN, {"commsOverSubshells": request.param})
-    yield request.param
-    jupyter_server.set_lab_setting(KERNELS_PLUGIN, {"commsOverSubshells": None})
+def comms_mode(request, comms_over_subshells):
+    comms_over_subshells(request.param)
+    return request.param
 
 
 def test_calls_made_while_a_cell_runs_run_on_the_main_thread_after_it(notebook, comms_mode):

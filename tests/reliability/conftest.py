@@ -19,25 +19,14 @@ Fixtures
     in the terminal summary ("reliability figures") and, when
     ``IPYANIMAGIC_RELIABILITY_FIGURES`` names a file, written there as JSON; that is
     where docs/RELIABILITY.md gets its figures from.
-``kernel`` (module)
-    A real IPython kernel through jupyter_client: ``KernelDriver`` of tests/kernel.
-``jupyter_server``, ``browser``, ``notebook``
-    The browser harness of tests/browser (``lab.py``). pytest only shares fixtures
-    through a common conftest, and two Playwright sync instances cannot live in one
-    thread, so these reuse the server and the browser that tests/browser/conftest.py
-    started when they are alive (the harness functions are wrapped to note what they
-    start); otherwise they start their own (server: session, browser: module, so it is
-    gone before any other module could start one).
+``kernel``, ``jupyter_server``, ``browser``, ``notebook``, ``comms_over_subshells``
+    From tests/conftest.py, shared with the other layers.
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import json
 import os
-import sys
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -108,134 +97,3 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     target = os.environ.get("IPYANIMAGIC_RELIABILITY_FIGURES")
     if target:
         Path(target).write_text(json.dumps(_FIGURES.data, indent=1, sort_keys=True) + "\n")
-
-
-# -- a real kernel ---------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def kernel() -> Iterator[Any]:
-    from jupyter_client.manager import start_new_kernel
-
-    if str(TESTS) not in sys.path:
-        sys.path.insert(0, str(TESTS))
-    from kernel.conftest import KernelDriver
-
-    km, kc = start_new_kernel(kernel_name="python3", startup_timeout=60)
-    driver = KernelDriver(km, kc)
-    try:
-        yield driver
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
-
-
-# -- the browser harness, shared with tests/browser ----------------------------------
-
-if str(BROWSER_DIR) not in sys.path:
-    sys.path.insert(0, str(BROWSER_DIR))
-
-import lab  # noqa: E402
-
-_started: dict[str, list[Any]] = {"servers": [], "browsers": []}
-
-
-def _noting(kind: str, func: Callable[..., Any]) -> Callable[..., Any]:
-    if getattr(func, "_reliability_noting", False):
-        return func
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        made = func(*args, **kwargs)
-        _started[kind].append(made)
-        return made
-
-    wrapper._reliability_noting = True  # type: ignore[attr-defined]
-    return wrapper
-
-
-lab.start_server = _noting("servers", lab.start_server)
-lab.launch_browser = _noting("browsers", lab.launch_browser)
-
-
-def _live_server() -> Any | None:
-    for server in reversed(_started["servers"]):
-        if server.proc.poll() is None:
-            return server
-    return None
-
-
-def _live_browser() -> Any | None:
-    for browser in reversed(_started["browsers"]):
-        with contextlib.suppress(Exception):
-            if browser.is_connected():
-                return browser
-    return None
-
-
-@pytest.fixture(scope="session")
-def jupyter_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    live = _live_server()
-    if live is not None:
-        yield live
-        return
-    try:
-        server = lab.start_server(tmp_path_factory.mktemp("jupyter-reliability"))
-    except lab.HarnessError as e:
-        pytest.fail(str(e), pytrace=False)
-    try:
-        yield server
-    finally:
-        lab.stop_server(server)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    live = _live_browser()
-    if live is not None:
-        yield live
-        return
-    from playwright.sync_api import sync_playwright
-
-    try:
-        executable = lab.find_chromium()
-    except lab.HarnessError as e:
-        pytest.fail(str(e), pytrace=False)
-    with sync_playwright() as pw:
-        b = lab.launch_browser(pw, executable)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-@pytest.fixture
-def notebook(jupyter_server: Any, browser: Any) -> Iterator[Callable[..., Any]]:
-    """``open_notebook(cells, app="lab", name=None) -> lab.NotebookPage``, closed after."""
-    opened: list[Any] = []
-
-    def open_notebook(cells: list[str], app: str = "lab", name: str | None = None) -> Any:
-        nbp = lab.open_notebook(jupyter_server, browser, cells, app=app, name=name)
-        opened.append(nbp)
-        return nbp
-
-    yield open_notebook
-
-    for nbp in opened:
-        lab.close_notebook(jupyter_server, nbp)
-
-
-@pytest.fixture
-def comms_mode_setting(jupyter_server: Any) -> Iterator[Callable[[str | None], None]]:
-    """``set_mode(mode)``: JupyterLab's ``commsOverSubshells`` for notebooks opened next
-    (None: the default); the user setting is put back afterwards."""
-    plugin = lab.KERNELS_SETTINGS_PLUGIN
-    before = jupyter_server.get_lab_setting(plugin).get("commsOverSubshells")
-
-    def set_mode(mode: str | None) -> None:
-        jupyter_server.set_lab_setting(plugin, {"commsOverSubshells": mode})
-
-    try:
-        yield set_mode
-    finally:
-        jupyter_server.set_lab_setting(plugin, {"commsOverSubshells": before})

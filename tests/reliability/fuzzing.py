@@ -88,6 +88,33 @@ def _numbers(*values: Any) -> bool:
 # -- the oracle ----------------------------------------------------------------------------
 
 
+def judge(content: dict[str, Any], expected: set[str], also: frozenset[str] = frozenset()) -> str:
+    """Check a reply against the oracle's ``expected`` faults; "refused" or "ran".
+
+    A faulty request must be refused with one of its faults (or one of ``also``, such as
+    ``ReplyError`` where the reply itself may fail to encode); a clean one must never get
+    a refusal (it may still fail in the method: that is the method's answer).
+    """
+    if expected:
+        assert content["ok"] is False, f"accepted a request with faults {expected}"
+        assert content["error"]["type"] in expected | also, (content["error"], expected)
+        return "refused"
+    if content["ok"] is False:
+        assert content["error"]["type"] not in REFUSALS, content["error"]
+    return "ran"
+
+
+def utf8_encodable(value: Any) -> bool:
+    """False only for a string that no UTF-8 message can carry (a lone surrogate)."""
+    if not isinstance(value, str):
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _registered_class(key: str) -> type | None:
     try:
         return type(registry.get(key))

@@ -76,9 +76,9 @@ CELLS = [
 
 @pytest.mark.parametrize("mode", ["perCommTarget", "disabled"])
 def test_playing_while_a_long_cell_plots_corrupts_nothing(
-    notebook, comms_mode_setting, figures, mode
+    notebook, comms_over_subshells, figures, mode
 ):
-    comms_mode_setting(None if mode == "perCommTarget" else mode)
+    comms_over_subshells(None if mode == "perCommTarget" else mode)
     nb = notebook(CELLS)
     nb.wait_for_comms_over_subshells(mode)
     nb.run_cell(0)
