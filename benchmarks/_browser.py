@@ -267,5 +267,15 @@ class CpuMeter:
         }
 
 
+def run(main: Any, name: str) -> None:
+    """The ``__main__`` of a benchmark: exit with main()'s status; a timeout or a harness
+    failure is one line on stderr and status 1."""
+    try:
+        sys.exit(main())
+    except (BenchmarkTimeout, lab.HarnessError) as exc:
+        print(f"{name}: {exc}", file=sys.stderr)
+        sys.exit(1)
+
+
 def browser_info(browser: Any) -> dict:
     return {"chromium": browser.version}

@@ -38,7 +38,6 @@ sys.path.insert(0, str(HERE))
 
 import _browser  # noqa: E402
 import _common  # noqa: E402
-import lab  # noqa: E402
 from playwright.sync_api import expect  # noqa: E402
 
 NAME = "memory"
@@ -350,8 +349,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except (_browser.BenchmarkTimeout, lab.HarnessError) as exc:
-        print(f"{NAME}: {exc}", file=sys.stderr)
-        sys.exit(1)
+    _browser.run(main, NAME)

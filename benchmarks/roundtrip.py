@@ -22,25 +22,25 @@ Absolute numbers move a lot with machine load; compare the ratios to the baselin
 from __future__ import annotations
 
 import argparse
-import contextlib
-import importlib.metadata
 import json
-import os
-import platform
-import signal
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import sync_playwright
-
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "tests" / "browser"))
+sys.path.insert(0, str(HERE))
 
-import lab  # noqa: E402
+import _browser  # noqa: E402
+import _common  # noqa: E402
+from _browser import lab  # noqa: E402
+
+# Versions worth recording with a round-trip number (the server and the kernel set it).
+VERSIONS = {
+    name: _common.version(name)
+    for name in ("jupyterlab", "jupyter_server", "ipykernel", "anywidget")
+}
 
 DEPTHS = (1, 2, 4)
 # (key, label): the order in which they run at each depth.
@@ -113,18 +113,6 @@ out.className = "bench-result";
 out.textContent = JSON.stringify(results);
 element.appendChild(out);
 """
-
-
-class BenchmarkTimeout(Exception):
-    pass
-
-
-def _on_alarm(_signum: int, _frame: Any) -> None:
-    raise BenchmarkTimeout("the benchmark ran out of time (--timeout)")
-
-
-def _on_term(_signum: int, _frame: Any) -> None:
-    raise SystemExit(143)  # unwinds through the finally blocks that stop server and browser
 
 
 # --------------------------------------------------------------------------- measuring
@@ -221,44 +209,6 @@ def measure_mode(
 # --------------------------------------------------------------------------- reporting
 
 
-def _version(dist: str) -> str:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return "?"
-
-
-def machine_info(chromium_version: str) -> dict:
-    cpu = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith(("model name", "cpu model")):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    try:
-        nproc = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        nproc = os.cpu_count() or 0
-    return {
-        "nproc": nproc,
-        "cpu": cpu,
-        "python": platform.python_version(),
-        "jupyterlab": _version("jupyterlab"),
-        "jupyter_server": _version("jupyter_server"),
-        "ipykernel": _version("ipykernel"),
-        "anywidget": _version("anywidget"),
-        "ipyanimagic": _version("ipyanimagic"),
-        "chromium": chromium_version,
-    }
-
-
-def machine_line(m: dict) -> str:
-    return (
-        f"machine: nproc={m['nproc']}, CPU {m['cpu']}; Python {m['python']}, "
-        f"JupyterLab {m['jupyterlab']}, ipykernel {m['ipykernel']}, Chromium {m['chromium']}"
-    )
-
-
 def table(runs: list[dict]) -> str:
     labels = dict(PATHS)
     head = (
@@ -303,34 +253,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.calls < 2 or args.warmup < 0:
         parser.error("--calls must be >= 2 and --warmup >= 0")
 
-    signal.signal(signal.SIGTERM, _on_term)
-    signal.signal(signal.SIGALRM, _on_alarm)
-    signal.alarm(max(1, int(args.timeout)))
     started = time.monotonic()
-    try:
-        with tempfile.TemporaryDirectory(prefix="ipyanimagic-bench-") as tmp:
-            server = lab.start_server(tmp)
-            try:
-                with sync_playwright() as pw:
-                    browser = lab.launch_browser(pw)
-                    try:
-                        machine = machine_info(browser.version)
-                        runs = []
-                        for mode, setting in MODES:
-                            left = args.timeout - (time.monotonic() - started)
-                            runs.append(
-                                measure_mode(
-                                    server, browser, mode, setting, args.calls, args.warmup, left
-                                )
-                            )
-                    finally:
-                        browser.close()
-            finally:
-                lab.stop_server(server)
-    finally:
-        signal.alarm(0)
+    with _browser.lab_session(args.timeout) as (server, browser):
+        machine = _common.machine_info(**_browser.browser_info(browser), **VERSIONS)
+        runs = []
+        for mode, setting in MODES:
+            left = args.timeout - (time.monotonic() - started)
+            runs.append(measure_mode(server, browser, mode, setting, args.calls, args.warmup, left))
 
-    print(machine_line(machine))
+    print(_common.machine_line(machine))
     print(
         f"{args.calls} calls per row after {args.warmup} warm-up calls; depth = requests "
         f"in flight; vs native = calls/s / lab requestExecute calls/s at the same depth"
@@ -347,15 +278,9 @@ def main(argv: list[str] | None = None) -> int:
         "paths": dict(PATHS),
         "runs": runs,
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=1) + "\n")
-    print(f"\nwrote {args.output.name} in {args.output.parent.name}/", file=sys.stderr)
+    _common.write_json(args.output, report)
     return 0
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except (BenchmarkTimeout, lab.HarnessError) as exc:
-        print(f"roundtrip: {exc}", file=sys.stderr)
-        sys.exit(1)
+    _browser.run(main, "roundtrip")
