@@ -10,7 +10,7 @@
 ``browser`` (session)
     A headless Playwright Chromium using the system ``chromium`` binary.
 ``notebook`` (function)
-    ``open_notebook(cells, app="lab", name=None) -> NotebookPage``: writes a notebook,
+    ``open_notebook(cells, app="lab", name=None, on_page=None) -> NotebookPage``: writes a notebook,
     opens it in a fresh browser context and waits for an idle, connected kernel.
     Contexts and kernel sessions are closed after the test.
 ``comms_over_subshells`` (function)
@@ -103,10 +103,8 @@ def notebook(
 ) -> Iterator[Callable[..., lab.NotebookPage]]:
     opened: list[lab.NotebookPage] = []
 
-    def open_notebook(
-        cells: list[str], app: str = "lab", name: str | None = None
-    ) -> lab.NotebookPage:
-        nbp = lab.open_notebook(jupyter_server, browser, cells, app=app, name=name)
+    def open_notebook(cells: list[str], app: str = "lab", **kwargs: Any) -> lab.NotebookPage:
+        nbp = lab.open_notebook(jupyter_server, browser, cells, app=app, **kwargs)
         opened.append(nbp)
         return nbp
 

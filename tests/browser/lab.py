@@ -43,6 +43,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -532,13 +533,15 @@ def open_notebook(
     cells: list[str],
     app: str = "lab",
     name: str | None = None,
+    on_page: Callable[[Page], Any] | None = None,
 ) -> NotebookPage:
     """Write a notebook and open it in a new browser context; wait for an idle kernel.
 
-    ``app`` is "lab" or "notebook" (Notebook 7). Raises ``AssertionError`` with the
-    page errors and the server log's tail if no connected, idle kernel comes within
-    ``KERNEL_READY_TIMEOUT`` s (the context and session are cleaned up first). Close
-    it with ``close_notebook``.
+    ``app`` is "lab" or "notebook" (Notebook 7). ``on_page(page)`` runs before the page
+    loads (to listen from the start, e.g. to the kernel websocket). Raises
+    ``AssertionError`` with the page errors and the server log's tail if no connected,
+    idle kernel comes within ``KERNEL_READY_TIMEOUT`` s (the context and session are
+    cleaned up first). Close it with ``close_notebook``.
     """
     if app not in ("lab", "notebook"):
         raise ValueError(f"app must be 'lab' or 'notebook', not {app!r}")
@@ -553,6 +556,8 @@ def open_notebook(
             "console",
             lambda msg: nbp._console_errors.append(msg.text) if msg.type == "error" else None,
         )
+        if on_page is not None:
+            on_page(page)
         page.goto(notebook_url(server, name, app))
         try:
             page.wait_for_function(_KERNEL_READY_JS, arg=name, timeout=KERNEL_READY_TIMEOUT * 1000)

@@ -141,8 +141,8 @@ def _decode(payload: Any) -> tuple[str, dict, dict] | None:
 
 class CommTraffic:
     """Bridge requests the page sent and replies it received, per player key, in the
-    order the browser saw them. Attach before the kernel websocket opens (or call
-    ``reconnect``)."""
+    order the browser saw them. Attach before the kernel websocket opens (the
+    ``on_page`` hook of ``open_notebook``)."""
 
     def __init__(self, page: Any) -> None:
         self.events: list[tuple[str, dict]] = []  # ("sent" | "received", custom content)
@@ -191,18 +191,3 @@ class CommTraffic:
                 open_now[key] -= 1
                 stats[key]["answered"] += 1
         return dict(stats)
-
-
-def reconnect_kernel(nb: Any) -> None:
-    """Make the page open a new kernel websocket (so a listener sees it from the start)
-    and wait until the kernel is connected and idle again."""
-    nb.page.evaluate(
-        "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.reconnect()"
-    )
-    nb.page.wait_for_function(
-        """() => {
-          const k = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
-          return k.connectionStatus === "connected" && k.status === "idle";
-        }""",
-        timeout=30_000,
-    )

@@ -40,6 +40,7 @@ window.__pendingCall = python
 element.textContent = "call sent";
 """
 
+APPS = {"lab": "JupyterLab", "notebook": "Notebook 7"}
 KERNEL = "window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
 
 
@@ -53,11 +54,13 @@ def settled(page, name: str) -> str:
     )
 
 
+@pytest.mark.parametrize("app", ["lab", "notebook"])
 def test_a_kernel_restart_during_play_disconnects_players_and_rejects_pending_calls(
-    notebook, figures
+    notebook, figures, app
 ):
     nb = notebook(
-        [SETUP, "%animate make() --fps 30", "%animate make(1.0)", PENDING_CALL, "'fresh'"]
+        [SETUP, "%animate make() --fps 30", "%animate make(1.0)", PENDING_CALL, "'fresh'"],
+        app=app,
     )
     nb.run_cell(0)
     nb.run_cell(1)
@@ -102,7 +105,7 @@ def test_a_kernel_restart_during_play_disconnects_players_and_rejects_pending_ca
     nb.assert_no_page_errors()
     assert nb.console_errors == []
     figures.record(
-        "life cycle: kernel restart during play (JupyterLab)",
+        f"life cycle: kernel restart during play ({APPS[app]})",
         players_shown_disconnected=2,
         pending_call="rejected: Disconnected",
         new_player_after_restart="plays",

@@ -18,7 +18,6 @@ from .browser_tools import (
     CommTraffic,
     PlayerView,
     check_against_reference,
-    reconnect_kernel,
     wait_for_recorded,
 )
 
@@ -75,9 +74,12 @@ RUN_CELL = """async (code) => {
 
 
 def test_eight_players_at_once_each_show_their_own_frames(notebook, figures):
-    nb = notebook([SETUP, PLAYERS_CELL, REFERENCE_CELL])
-    traffic = CommTraffic(nb.page)
-    reconnect_kernel(nb)  # the listener sees the kernel websocket from its start
+    listening: list[CommTraffic] = []
+    # The listener sees the kernel websocket from its start.
+    nb = notebook(
+        [SETUP, PLAYERS_CELL, REFERENCE_CELL], on_page=lambda p: listening.append(CommTraffic(p))
+    )
+    (traffic,) = listening
     nb.run_cell(0)
     nb.run_cell(1)
     views = [PlayerView(p) for p in nb.output(1).locator(".iam-player").all()]
