@@ -7,18 +7,8 @@ import json
 import time
 from typing import Any
 
-# Defined in the kernel by ``setup``: a small animation and a census of everything the
-# life cycle could leak.
-CENSUS = r"""
-%matplotlib inline
-import gc, json, psutil, tracemalloc, numpy as np, matplotlib.pyplot as plt
-from matplotlib import animation
-from matplotlib.figure import Figure
-import ipyanimagic, ipywidgets.widgets.widget as _widget_module
-from ipyanimagic import registry
-from comm import get_comm_manager
-
-
+# A small animation; needs np, plt and animation.
+MAKE = """
 def make(frames=20):
     fig = plt.figure(figsize=(2, 1.5), dpi=50)
     ax = fig.add_subplot(xlim=(0, 1), ylim=(-1, 1))
@@ -30,6 +20,20 @@ def make(frames=20):
         return (line,)
 
     return animation.FuncAnimation(fig, step, frames=frames, interval=40)
+"""
+
+# Defined in the kernel by ``setup``: ``make`` and a census of everything the life cycle
+# could leak.
+CENSUS = (
+    MAKE
+    + r"""
+%matplotlib inline
+import gc, json, psutil, tracemalloc, numpy as np, matplotlib.pyplot as plt
+from matplotlib import animation
+from matplotlib.figure import Figure
+import ipyanimagic, ipywidgets.widgets.widget as _widget_module
+from ipyanimagic import registry
+from comm import get_comm_manager
 
 
 def census():
@@ -48,6 +52,7 @@ def census():
         "traced_mb": round(tracemalloc.get_traced_memory()[0] / 2**20, 2),
     }
 """
+)
 
 
 class Cells:

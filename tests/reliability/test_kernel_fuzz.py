@@ -27,6 +27,7 @@ import ipyanimagic
 from . import fuzzing
 from .fuzzing import faults, judge, requests, utf8_encodable
 from .helpers import Counter, check_reply, expected_id, fuzz, materialize
+from .kernel_cells import MAKE
 
 pytestmark = pytest.mark.kernel
 
@@ -45,15 +46,9 @@ from ipyanimagic.dispatcher import expose
 probe = Probe()
 probe_key = registry.register(probe)
 
-fig = plt.figure(figsize=(1.6, 1.2), dpi=40)
-ax = fig.add_subplot(xlim=(0, 1), ylim=(-1, 1))
-(line,) = ax.plot([], [])
-x = np.linspace(0, 1, 50)
-def step(i):
-    line.set_data(x, np.sin(6 * x + i))
-    return (line,)
+{make}
 w = ipyanimagic.JsExec("")
-p = ipyanimagic.animate(animation.FuncAnimation(fig, step, frames=6))
+p = ipyanimagic.animate(make(6))
 gone = ipyanimagic.JsExec("")
 gone_key = gone.key
 gone.close()
@@ -134,7 +129,7 @@ def wire(kernel):
     probe = textwrap.dedent(inspect.getsource(fuzzing._numbers)) + textwrap.dedent(
         inspect.getsource(fuzzing.Probe)
     )
-    res = kernel.run(SETUP.format(probe=probe))
+    res = kernel.run(SETUP.format(probe=probe, make=MAKE))
     assert res["status"] == "ok", res
     info = json.loads(res["stdout"].strip().splitlines()[-1])
     kernel.kc.session.pack = hostile_pack
