@@ -21,7 +21,8 @@ export class BridgeError extends Error {
   }
 }
 
-const KERNEL_GONE = "the kernel was restarted or shut down";
+// The reason given when the widget manager marks the model not live.
+export const KERNEL_GONE = "the kernel was restarted or shut down";
 
 export function createBridge(model, { timeout = 60000, onOutput = logOutputs } = {}) {
   // Integer ids from a random start: unique across the views that share one model

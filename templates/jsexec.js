@@ -211,9 +211,16 @@ export default {
     el.appendChild(root);
     const showError = errorReporter(root);
     const api = makeApi(bridge, model.get("key"), root, showError);
-    // Pending calls reject with Disconnected; the output says why no more will work.
+    // Pending calls reject with Disconnected. When the kernel went away (not when the
+    // output itself is being removed), the output says why nothing here works any more.
     bridge.onClose((reason) => {
       el.dataset.disconnected = reason;
+      if (reason !== KERNEL_GONE) return;
+      const note = document.createElement("div");
+      note.className = "ipyanimagic-disconnected";
+      note.setAttribute("role", "status");
+      note.textContent = `disconnected: ${reason}`;
+      el.appendChild(note);
     });
     const mode = model.get("mode");
     const code = model.get("code");

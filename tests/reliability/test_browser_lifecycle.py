@@ -84,6 +84,9 @@ def test_a_kernel_restart_during_play_disconnects_players_and_rejects_pending_ca
         expect(player.button("Play")).to_be_disabled()
         expect(player.root.get_by_role("slider", name="Frame")).to_be_disabled()
     expect(nb.output(1).locator("canvas.iam-frame")).to_be_visible()  # last frame stays
+    # The %%jsexec output says so too (its own content stays).
+    expect(nb.output(3).get_by_role("status")).to_have_text(gone)
+    expect(nb.output(3)).to_contain_text("call sent")
     assert settled(nb.page, "__pendingCall") == (
         "Disconnected: the kernel was restarted or shut down"
     )
