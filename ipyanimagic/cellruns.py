@@ -11,23 +11,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from IPython import get_ipython
+
 __all__ = ["current_cell", "forget", "replace_previous_run"]
 
 # cell id -> (the run that made them, the widgets that run made)
 _by_cell: dict[str, tuple[str | None, list[Any]]] = {}
 
 
-def _shell() -> Any:
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover
-        return None
-    return get_ipython()
-
-
 def current_cell() -> tuple[str | None, str | None]:
     """(cell id, id of this run of it), from the execute request the front end sent."""
-    shell = _shell()
+    shell = get_ipython()
     kernel = getattr(shell, "kernel", None)
     parent = kernel.get_parent() if kernel is not None and hasattr(kernel, "get_parent") else None
     if not parent:

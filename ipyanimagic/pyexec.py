@@ -29,20 +29,24 @@ __all__ = ["PythonRunner", "resolve_name"]
 MAX_SOURCES = 256
 MAX_SOURCE_BYTES = 4 * 2**20
 _sources: OrderedDict[str, int] = OrderedDict()  # name -> size, oldest first
+_source_bytes = 0  # the sum of _sources' sizes
 
 
 def _source_name(code: str) -> str:
+    global _source_bytes
     # One name per distinct source: the same code called again reuses its entry.
     digest = hashlib.sha1(code.encode("utf-8", "surrogatepass")).hexdigest()[:10]
     name = f"<js-python-{digest}>"
     linecache.cache[name] = (len(code), None, code.splitlines(keepends=True), name)
+    if name in _sources:
+        _sources.move_to_end(name)
+        return name
     _sources[name] = len(code)
-    _sources.move_to_end(name)
-    total = sum(_sources.values())
-    while len(_sources) > 1 and (len(_sources) > MAX_SOURCES or total > MAX_SOURCE_BYTES):
+    _source_bytes += len(code)
+    while len(_sources) > 1 and (len(_sources) > MAX_SOURCES or _source_bytes > MAX_SOURCE_BYTES):
         old, size = _sources.popitem(last=False)
         linecache.cache.pop(old, None)
-        total -= size
+        _source_bytes -= size
     return name
 
 

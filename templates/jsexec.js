@@ -214,7 +214,6 @@ export default {
     // Pending calls reject with Disconnected. When the kernel went away (not when the
     // output itself is being removed), the output says why nothing here works any more.
     bridge.onClose((reason) => {
-      el.dataset.disconnected = reason;
       if (reason !== KERNEL_GONE) return;
       const note = document.createElement("div");
       note.className = "ipyanimagic-disconnected";
