@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import queue
 import time
+from collections.abc import Iterator
 from typing import Any
 
 
@@ -100,14 +101,14 @@ class KernelDriver:
             msg["header"]["subshell_id"] = subshell_id
         self.kc.shell_channel.send(msg)
 
-    def replies(self, comm_id: str, count: int, timeout: float = 30) -> list[dict]:
-        """The next ``count`` custom messages the widget sends, in arrival order."""
-        got: list[dict] = []
+    def custom_messages(self, comm_ids: set[str], timeout: float = 30) -> Iterator[Any]:
+        """The custom messages these comms send, as they arrive (anything else is kept in
+        ``stray``); ``TimeoutError`` when none comes before ``timeout`` s in all."""
         deadline = time.monotonic() + timeout
-        while len(got) < count:
+        while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise TimeoutError(f"got {len(got)} of {count} replies: {got}")
+                raise TimeoutError(f"no more custom messages within {timeout} s")
             try:
                 msg = self.kc.iopub_channel.get_msg(timeout=remaining)
             except queue.Empty:
@@ -115,13 +116,24 @@ class KernelDriver:
             content = msg["content"]
             if (
                 msg["msg_type"] == "comm_msg"
-                and content.get("comm_id") == comm_id
+                and content.get("comm_id") in comm_ids
                 and content["data"].get("method") == "custom"
             ):
-                got.append(content["data"]["content"])
+                yield content["data"]["content"]
             else:
                 self.stray.append(msg)
-        return got
+
+    def replies(self, comm_id: str, count: int, timeout: float = 30) -> list[dict]:
+        """The next ``count`` custom messages the widget sends, in arrival order."""
+        got: list[dict] = []
+        try:
+            for reply in self.custom_messages({comm_id}, timeout):
+                got.append(reply)
+                if len(got) == count:
+                    return got
+        except TimeoutError:
+            raise TimeoutError(f"got {len(got)} of {count} replies: {got}") from None
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def request(self, comm_id, key, method, args=None, subshell_id=None, timeout=30):
         rid = next(self._ids)

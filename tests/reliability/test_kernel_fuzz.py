@@ -12,9 +12,7 @@ from __future__ import annotations
 import inspect
 import itertools
 import json
-import queue
 import textwrap
-import time
 from typing import Any
 
 import pytest
@@ -83,26 +81,15 @@ class Wire:
     def replies_until(self, sentinel_id: str, timeout: float = 60) -> list[dict]:
         """Every custom reply from our comms up to (not including) the sentinel's."""
         got: list[dict] = []
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"no reply to the sentinel within {timeout} s: {got}")
-            try:
-                msg = self.kc.iopub_channel.get_msg(timeout=remaining)
-            except queue.Empty:
-                continue
-            content = msg["content"]
-            if msg["msg_type"] != "comm_msg" or content.get("comm_id") not in self.comms.values():
-                continue
-            data = content["data"]
-            if data.get("method") != "custom":
-                continue
-            reply = data["content"]
-            if reply.get("id") == sentinel_id:
-                assert reply["ok"], reply
-                return got
-            got.append(reply)
+        try:
+            for reply in self.driver.custom_messages(set(self.comms.values()), timeout):
+                if reply.get("id") == sentinel_id:
+                    assert reply["ok"], reply
+                    return got
+                got.append(reply)
+        except TimeoutError:
+            raise AssertionError(f"no reply to the sentinel within {timeout} s: {got}") from None
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def exchange(self, comm_id: str, message: Any, buffers: list[bytes], key: str) -> list[dict]:
         """Send ``message``, then a sentinel whose reply comes after every reply the
