@@ -1,0 +1,79 @@
+"""Every limit and enum the player's two sides share, written once.
+
+Why one module: the kernel validates what the page sends, the page sizes what it asks
+for, and the HTML offers the choices; when each side wrote its own copy they drifted
+(a batch of 16 here, 8 there). The page reads these values from ``templates/limits.js``,
+which is generated from this module (``python -m ipyanimagic.limits > templates/limits.js``)
+and checked against it by a unit test; the HTML templates get them as Jinja context.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Final
+
+__all__ = ["FORMATS", "LIMITS", "LOOP_MODES", "MIME", "js_module"]
+
+#: What a player does at either end of its frames.
+LOOP_MODES: Final = ("once", "loop", "reflect")
+#: Frame encodings, with the MIME type the page decodes them as.
+MIME: Final = {"png": "image/png", "jpeg": "image/jpeg"}
+FORMATS: Final = tuple(MIME)
+#: ``format`` of a player: "auto" is JPEG while playing, PNG at rest.
+PLAYER_FORMATS: Final = ("auto", *FORMATS)
+
+FPS_MIN: Final = 0.1  # the lowest speed the page offers (animate() takes anything above 0)
+FPS_MAX: Final = 240.0
+QUALITY_MIN: Final = 1
+QUALITY_MAX: Final = 100
+QUALITY_DEFAULT: Final = 85
+DPI_MIN: Final = 10.0
+DPI_MAX: Final = 1000.0
+CACHE_MB_MAX: Final = 65536.0
+CACHE_MB_DEFAULT: Final = 16.0
+
+#: Frames one ``frames`` request may carry (the page asks for at most this many).
+MAX_BATCH: Final = 8
+#: Requests the page keeps in flight while playing: enough to cover a round trip.
+MIN_WINDOW: Final = 2
+MAX_WINDOW: Final = 4
+#: Margin on the frames kept on their way (round trip x fps x SPARE).
+SPARE: Final = 1.5
+#: Decoded frames one page-side player keeps.
+MAX_KEEP: Final = 32
+#: ms a frame request may take: a long cell can hold the kernel's main thread.
+FRAME_TIMEOUT_MS: Final = 120_000
+#: ms before the status line says "waiting for the kernel".
+SLOW_MS: Final = 1000
+
+#: What the page sees, by the names it uses.
+LIMITS: Final[dict[str, Any]] = {
+    "loopModes": list(LOOP_MODES),
+    "formats": list(FORMATS),
+    "playerFormats": list(PLAYER_FORMATS),
+    "mime": dict(MIME),
+    "fpsMin": FPS_MIN,
+    "fpsMax": FPS_MAX,
+    "maxBatch": MAX_BATCH,
+    "minWindow": MIN_WINDOW,
+    "maxWindow": MAX_WINDOW,
+    "spare": SPARE,
+    "maxKeep": MAX_KEEP,
+    "frameTimeoutMs": FRAME_TIMEOUT_MS,
+    "slowMs": SLOW_MS,
+}
+
+
+def js_module() -> str:
+    """The text of ``templates/limits.js``."""
+    body = json.dumps(LIMITS, indent=2, sort_keys=True)
+    return (
+        "// Generated from ipyanimagic/limits.py (python -m ipyanimagic.limits"
+        " > templates/limits.js).\n"
+        "// Do not edit: the Python module is the one source of these values.\n"
+        f"export const LIMITS = Object.freeze({body});\n"
+    )
+
+
+if __name__ == "__main__":
+    print(js_module(), end="")

@@ -1,0 +1,31 @@
+// Generated from ipyanimagic/limits.py (python -m ipyanimagic.limits > templates/limits.js).
+// Do not edit: the Python module is the one source of these values.
+export const LIMITS = Object.freeze({
+  "formats": [
+    "png",
+    "jpeg"
+  ],
+  "fpsMax": 240.0,
+  "fpsMin": 0.1,
+  "frameTimeoutMs": 120000,
+  "loopModes": [
+    "once",
+    "loop",
+    "reflect"
+  ],
+  "maxBatch": 8,
+  "maxKeep": 32,
+  "maxWindow": 4,
+  "mime": {
+    "jpeg": "image/jpeg",
+    "png": "image/png"
+  },
+  "minWindow": 2,
+  "playerFormats": [
+    "auto",
+    "png",
+    "jpeg"
+  ],
+  "slowMs": 1000,
+  "spare": 1.5
+});
