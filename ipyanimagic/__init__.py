@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from . import registry
+from .animation import animate
 from .dispatcher import WithBuffers, expose
 from .jsexec import JsExec, jsexec
-from .player import Player, animate
+from .player import Player
 from .transport import BridgeWidget
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the one place the version is written (pyproject reads it)
 
 __all__ = [
     "BridgeWidget",

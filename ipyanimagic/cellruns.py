@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from IPython import get_ipython
+from .shell import get_shell
 
 __all__ = ["current_cell", "forget", "replace_previous_run"]
 
@@ -21,7 +21,7 @@ _by_cell: dict[str, tuple[str | None, list[Any]]] = {}
 
 def current_cell() -> tuple[str | None, str | None]:
     """(cell id, id of this run of it), from the execute request the front end sent."""
-    shell = get_ipython()
+    shell = get_shell()
     kernel = getattr(shell, "kernel", None)
     parent = kernel.get_parent() if kernel is not None and hasattr(kernel, "get_parent") else None
     if not parent:

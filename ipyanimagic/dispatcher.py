@@ -29,7 +29,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from . import registry
+from . import futures, registry
 
 __all__ = [
     "Call",
@@ -245,17 +245,12 @@ class Call:
         return result_reply(self.id, result)
 
 
-def _reply_when_done(request_id: Any, pending: Future) -> Future[Reply]:
-    reply: Future[Reply] = Future()
-
-    def done(f: Future) -> None:
-        try:
-            reply.set_result(result_reply(request_id, f.result()))
-        except BaseException as exc:  # the future's own failure, cancellation included
-            reply.set_result(_exception_reply(request_id, exc))
-
-    pending.add_done_callback(done)
-    return reply
+def _reply_when_done(request_id: Any, pending: Future[Any]) -> Future[Reply]:
+    return futures.then(
+        pending,
+        lambda result: result_reply(request_id, result),
+        on_error=lambda exc: _exception_reply(request_id, exc),
+    )
 
 
 def result_reply(request_id: Any, result: Any) -> Reply:

@@ -12,9 +12,10 @@ import base64
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .encode import MIME
-from .frames import FrameOutOfRange
-from .progress import Progress
+from .framecache import index_ranges
+from .options import check_format, check_quality
+from .pipeline import FramePipeline
+from .progress import progress_bar
 from .templates import render as render_template
 
 if TYPE_CHECKING:
@@ -27,27 +28,15 @@ class ExportError(ValueError):
     """The export cannot be made as asked; the message says why and what to change."""
 
 
-def _frames_to_export(player: Player, which: str) -> list[int]:
-    source = player._source
-    if source is None:
+def _frames_to_export(pipeline: FramePipeline, which: str) -> list[int]:
+    if pipeline.closed:
         raise ExportError("this player was closed")
     if which == "cached":
-        return player._cache.indices()
+        return pipeline.cached_indices()
     if which != "all":
         raise ExportError(f"frames must be 'all' or 'cached', not {which!r}")
-    count = source.count
-    if count is None:
-        # A generator: pull it to its end (bounded by save_count) to learn the count.
-        i = source.known
-        while True:
-            try:
-                source._data.get(i)
-            except FrameOutOfRange:
-                break
-            i += 1
-        count = source.count or 0
-        player._sync_count()
-    return list(range(count))
+    # A generator is pulled to its end (bounded by save_count) to learn the count.
+    return list(range(pipeline.exhaust()))
 
 
 def export_html(
@@ -61,15 +50,15 @@ def export_html(
     progress: bool = True,
 ) -> Path:
     """Write ``player`` as one offline HTML file; return its path."""
-    if format not in MIME:
-        raise ExportError(f"format must be png or jpeg, not {format!r}")
-    q = player.quality if quality is None else int(quality)
-    indices = _frames_to_export(player, frames)
+    format = check_format(format, ExportError)
+    q = check_quality(player.quality if quality is None else quality, ExportError)
+    pipeline = player.pipeline
+    indices = _frames_to_export(pipeline, frames)
     if not indices:
         raise ExportError("there are no frames to export (frames='cached' before playing?)")
     # Estimate from the first and a middle frame: base64 adds a third.
     sample = sorted({indices[0], indices[len(indices) // 2]})
-    sizes = [len(player._frame_now(i, format, q)[1]) for i in sample]
+    sizes = [len(pipeline.frame_now(i, format, q)[1]) for i in sample]
     estimate_mb = max(sizes) * len(indices) * 4 / 3 / 1e6 + 0.1
     if estimate_mb > max_mb:
         raise ExportError(
@@ -78,17 +67,9 @@ def export_html(
             "frames='cached'"
         )
     embedded: dict[int, dict[str, str]] = {}
-    with Progress(len(indices), f"exporting {Path(path).name}", enabled=progress) as bar:
-        for n, i in enumerate(indices):
-            meta, data = player._frame_now(i, format, q)
-            embedded[i] = {"mime": meta["mime"], "data": base64.b64encode(data).decode("ascii")}
-            bar.update(n + 1)
-    ranges: list[list[int]] = []
-    for i in indices:
-        if ranges and ranges[-1][1] == i - 1:
-            ranges[-1][1] = i
-        else:
-            ranges.append([i, i])
+    for i in progress_bar(indices, f"exporting {Path(path).name}", enabled=progress):
+        meta, data = pipeline.frame_now(i, format, q)
+        embedded[i] = {"mime": meta["mime"], "data": base64.b64encode(data).decode("ascii")}
     count = player.count if player.count >= 0 else len(indices)
     state = {
         "key": "offline",
@@ -109,7 +90,10 @@ def export_html(
         css=player._css,
         module=player._esm,
         state=state,
-        frames={"frames": {str(i): f for i, f in embedded.items()}, "ranges": ranges},
+        frames={
+            "frames": {str(i): f for i, f in embedded.items()},
+            "ranges": index_ranges(indices),
+        },
     )
     out = Path(path)
     out.write_text(html, encoding="utf-8")
@@ -141,18 +125,12 @@ def save_movie(
             + (" (Debian: apt-get install ffmpeg)" if writer_name == "ffmpeg" else "")
             + "; .gif works with Pillow"
         )
-    source = player._source
-    if source is None:
-        raise ExportError("this player was closed")
-    indices = _frames_to_export(player, "all")
+    pipeline = player.pipeline
+    indices = _frames_to_export(pipeline, "all")
+    figure = pipeline.source.figure
     writer: Any = animation.writers[writer_name](fps=fps or player.fps)
-    with (
-        Progress(len(indices), f"saving {out.name}", enabled=progress) as bar,
-        writer.saving(source.figure, str(out), dpi or source.figure.dpi),
-    ):
-        for n, i in enumerate(indices):
-            source.draw(i)
+    with writer.saving(figure, str(out), dpi or figure.dpi):
+        for i in progress_bar(indices, f"saving {out.name}", enabled=progress):
+            pipeline.draw_only(i)
             writer.grab_frame()
-            bar.update(n + 1)
-    player._renderer.reset()  # the figure was drawn behind the renderer's back
     return out

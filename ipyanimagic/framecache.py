@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from typing import Any
 
-__all__ = ["FrameCache"]
+__all__ = ["FrameCache", "index_ranges"]
 
 
 class FrameCache:
@@ -67,3 +67,14 @@ class FrameCache:
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+def index_ranges(indices: Iterable[int]) -> list[list[int]]:
+    """Sorted frame indices as ranges ``[first, last]`` (what the page's bar draws)."""
+    ranges: list[list[int]] = []
+    for i in indices:
+        if ranges and ranges[-1][1] == i - 1:
+            ranges[-1][1] = i
+        else:
+            ranges.append([i, i])
+    return ranges

@@ -30,6 +30,8 @@ from matplotlib.animation import Animation, ArtistAnimation, FuncAnimation
 from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 
+from .mplcompat import artist_animation_parts, func_animation_parts, is_stopped
+
 __all__ = [
     "DEFAULT_MAX_GENERATED",
     "FrameOutOfRange",
@@ -149,6 +151,17 @@ class FrameSource:
             raise FrameOutOfRange(f"frame {index} is out of range (0..{count - 1})")
         return index
 
+    def exhaust(self) -> int:
+        """Pull generated frame data to its end (bounded by ``save_count``); the count."""
+        i = self.known
+        while self.count is None:
+            try:
+                self._data.get(i)
+            except FrameOutOfRange:
+                break
+            i += 1
+        return self.count or 0
+
     def draw(self, index: int) -> list[Artist]:
         """Put the figure in the state of frame ``index``; return the artists it changed."""
         self.check_index(index)
@@ -165,51 +178,32 @@ class FrameSource:
 
 
 def _func_animation_source(anim: FuncAnimation) -> FrameSource:
-    frames_gen = anim._iter_gen
-    save_count = anim._save_count
+    parts = func_animation_parts(anim)
     data: _FrameData
-    if save_count is not None and _is_finite_sized(anim):
-        data = _SequenceData(list(itertools.islice(frames_gen(), save_count)))
+    if parts.save_count is not None and parts.sized:
+        data = _SequenceData(list(itertools.islice(parts.make_iter(), parts.save_count)))
     else:
-        data = _FrameData(frames_gen, save_count or DEFAULT_MAX_GENERATED, None)
-    func, fargs, init_func = anim._func, tuple(anim._args or ()), anim._init_func
+        data = _FrameData(parts.make_iter, parts.save_count or DEFAULT_MAX_GENERATED, None)
+    func, fargs = parts.func, parts.fargs
 
     def draw(frame_data: Any) -> Sequence[Artist] | None:
-        return func(frame_data, *fargs)
+        return func(frame_data, *fargs)  # type: ignore[no-any-return]
 
     return FrameSource(
-        anim._fig,
+        parts.figure,
         draw,
         data,
-        interval=getattr(anim, "_interval", 200),
-        repeat=getattr(anim, "_repeat", True),
-        blit=anim._blit,
-        init=init_func,
+        interval=parts.interval,
+        repeat=parts.repeat,
+        blit=parts.blit,
+        init=parts.init_func,
         animation=anim,
     )
 
 
-def _is_finite_sized(anim: FuncAnimation) -> bool:
-    """Whether ``frames`` was an int or a sized sequence (matplotlib set save_count from it)."""
-    frames_gen = anim._iter_gen
-    # matplotlib: int -> lambda: iter(range(n)); sized iterable -> lambda: iter(frames),
-    # with _save_count = len (with repeat=True the iterable is a default argument of a
-    # generator instead). A generator function or itertools.count is not sized.
-    if frames_gen is itertools.count:
-        return False
-    values = list(getattr(frames_gen, "__defaults__", None) or ())
-    for cell in getattr(frames_gen, "__closure__", None) or ():
-        try:
-            values.append(cell.cell_contents)
-        except ValueError:  # pragma: no cover - empty cell
-            continue
-    return any(
-        (isinstance(v, int) and not isinstance(v, bool)) or hasattr(v, "__len__") for v in values
-    )
-
-
 def _artist_animation_source(anim: ArtistAnimation) -> FrameSource:
-    frames = [list(f) for f in anim._framedata]
+    parts = artist_animation_parts(anim)
+    frames = parts.frames
     every = [a for f in frames for a in f]
     shown: list[Artist] = []
 
@@ -226,12 +220,12 @@ def _artist_animation_source(anim: ArtistAnimation) -> FrameSource:
         return artists
 
     return FrameSource(
-        anim._fig,
+        parts.figure,
         draw,
         _SequenceData(frames),
-        interval=getattr(anim, "_interval", 200),
-        repeat=getattr(anim, "_repeat", True),
-        blit=anim._blit,
+        interval=parts.interval,
+        repeat=parts.repeat,
+        blit=parts.blit,
         init=init,
         animation=anim,
     )
@@ -288,7 +282,7 @@ def frame_source(
 
 
 def _check_alive(anim: Animation) -> None:
-    if getattr(anim, "event_source", True) is None:
+    if is_stopped(anim):
         raise FrameSourceError(
             "this animation was stopped because its figure was closed; "
             "create the figure and the animation again"

@@ -15,8 +15,9 @@ import traitlets
 from . import cellruns
 from .dispatcher import expose
 from .pyexec import PythonRunner
+from .shell import get_shell
 from .templates import render
-from .transport import BridgeWidget, _shell
+from .transport import BridgeWidget
 
 __all__ = ["JsExec", "jsexec", "render_code_template"]
 
@@ -41,7 +42,7 @@ class JsExec(BridgeWidget):
     mode = traitlets.Enum(["js", "html"], default_value="js").tag(sync=True)
 
     def __init__(self, code: str = "", *, mode: str = "js", shell: Any = None, **kwargs: Any):
-        shell = shell if shell is not None else _shell()
+        shell = shell if shell is not None else get_shell()
         if shell is None:
             raise RuntimeError("jsexec needs a running IPython shell (a notebook kernel)")
         self._runner = PythonRunner(shell)
@@ -94,7 +95,7 @@ def jsexec(
     ``code`` with Jinja first, names taken from ``namespace`` (default: the user
     namespace).
     """
-    shell = _shell()
+    shell = get_shell()
     if template:
         ns = namespace if namespace is not None else (shell.user_ns if shell is not None else {})
         code = render_code_template(code, ns)

@@ -3,8 +3,8 @@
 Why one module: the kernel validates what the page sends, the page sizes what it asks
 for, and the HTML offers the choices; when each side wrote its own copy they drifted
 (a batch of 16 here, 8 there). The page reads these values from ``templates/limits.js``,
-which is generated from this module (``python -m ipyanimagic.limits > templates/limits.js``)
-and checked against it by a unit test; the HTML templates get them as Jinja context.
+which is generated from this module (``python tools/generated.py``) and checked against
+it by a unit test; the HTML templates get them as Jinja context.
 """
 
 from __future__ import annotations
@@ -68,12 +68,11 @@ def js_module() -> str:
     """The text of ``templates/limits.js``."""
     body = json.dumps(LIMITS, indent=2, sort_keys=True)
     return (
-        "// Generated from ipyanimagic/limits.py (python -m ipyanimagic.limits"
-        " > templates/limits.js).\n"
+        "// Generated from ipyanimagic/limits.py by tools/generated.py.\n"
         "// Do not edit: the Python module is the one source of these values.\n"
         f"export const LIMITS = Object.freeze({body});\n"
     )
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # tools/generated.py writes the file; this prints it
     print(js_module(), end="")

@@ -10,10 +10,12 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.display import display
 
+from .animation import animate
 from .export import ExportError
 from .frames import FrameSourceError
 from .jsexec import jsexec
-from .player import LOOP_MODES, PlayerOptionError, animate
+from .limits import CACHE_MB_DEFAULT, LOOP_MODES, PLAYER_FORMATS, QUALITY_DEFAULT
+from .options import PlayerOptionError
 
 __all__ = ["AnimagicMagics"]
 
@@ -80,17 +82,22 @@ class AnimagicMagics(Magics):
     @argument("--start", type=int, default=0, help="The frame shown first (default: 0).")
     @argument(
         "--format",
-        choices=("auto", "png", "jpeg"),
+        choices=PLAYER_FORMATS,
         default="auto",
         help="Frame encoding; auto sends JPEG while playing and PNG at rest (default: auto).",
     )
-    @argument("--quality", type=int, default=85, help="JPEG quality, 1-100 (default: 85).")
+    @argument(
+        "--quality",
+        type=int,
+        default=QUALITY_DEFAULT,
+        help=f"JPEG quality, 1-100 (default: {QUALITY_DEFAULT}).",
+    )
     @argument("--dpi", type=float, default=None, help="Render at this dpi (default: the figure's).")
     @argument(
         "--cache-mb",
         type=float,
-        default=16,
-        help="Kernel memory for encoded frames, in MB (default: 16).",
+        default=CACHE_MB_DEFAULT,
+        help=f"Kernel memory for encoded frames, in MB (default: {CACHE_MB_DEFAULT:g}).",
     )
     @argument(
         "--no-blit",

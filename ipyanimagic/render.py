@@ -23,8 +23,7 @@ they still differ, the renderer stays on full draws for good. ``mode`` on each
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
@@ -36,6 +35,7 @@ from matplotlib.axis import Axis
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from .frames import FrameSource
+from .mplcompat import axis_artists, hidden_from_draw
 
 __all__ = ["FrameRenderer", "RenderedFrame"]
 
@@ -68,11 +68,11 @@ def _draw_order(ax: Axes) -> list[Artist]:
     """The artists of ``ax`` in the order ``Axes.draw`` paints them (after the patch)."""
     artists = ax.get_children()
     artists.remove(ax.patch)
-    if not (ax.axison and ax._frameon):
+    if not (ax.axison and ax.get_frame_on()):
         for spine in ax.spines.values():
             artists.remove(spine)
     if not ax.axison:
-        for axis in ax._axis_map.values():
+        for axis in axis_artists(ax):
             artists.remove(axis)
     return sorted(artists, key=attrgetter("zorder"))
 
@@ -214,23 +214,11 @@ class FrameRenderer:
                 placed.add(id(artist))
         return layer
 
-    @contextmanager
-    def _hidden(self, artists: list[Artist]) -> Iterator[None]:
-        """Mark ``artists`` animated, so that ``canvas.draw()`` leaves them out."""
-        flags = [(a, a.get_animated()) for a in artists]
-        for artist, _ in flags:
-            artist._animated = True  # no pchanged(): nothing else needs to know
-        try:
-            yield
-        finally:
-            for artist, flag in flags:
-                artist._animated = flag
-
     def _save_background(self, moving: Iterable[Artist]) -> np.ndarray | None:
         moving = list(moving)
         layer = self._layer(moving)
         canvas = self.canvas
-        with self._hidden(layer):
+        with hidden_from_draw(layer):
             canvas.draw()
         background = canvas.copy_from_bbox(self.figure.bbox)
         self.counts["backgrounds"] += 1

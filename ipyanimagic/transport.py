@@ -16,33 +16,22 @@ from typing import Any
 import anywidget
 import traitlets
 
-from . import cellruns, dispatcher, mainthread, registry
+from . import cellruns, dispatcher, futures, mainthread, registry
 from .capture import capture_outputs
 from .dispatcher import Call, Reply, expose
+from .shell import get_shell
 
 __all__ = ["BridgeWidget"]
 
 log = logging.getLogger("ipyanimagic")
 
 
-def _shell() -> Any:
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover
-        return None
-    return get_ipython()
-
-
 def _with_outputs(outcome: Future[Reply], printed: list[dict[str, Any]]) -> Future[Reply]:
-    merged: Future[Reply] = Future()
-
-    def done(f: Future[Reply]) -> None:
-        reply = f.result()
+    def add(reply: Reply) -> Reply:
         reply.content.setdefault("outputs", []).extend(printed)
-        merged.set_result(reply)
+        return reply
 
-    outcome.add_done_callback(done)
-    return merged
+    return futures.then(outcome, add)
 
 
 class BridgeWidget(anywidget.AnyWidget):
@@ -105,8 +94,7 @@ class BridgeWidget(anywidget.AnyWidget):
             log.exception("ipyanimagic: unexpected failure while dispatching")
 
     def _run_on_main(self, call: Call) -> None:
-        shell = _shell()
-        with capture_outputs(shell) as outputs:
+        with capture_outputs(get_shell()) as outputs:
             outcome = call.run()
         if outputs:
             printed = [dict(o) for o in outputs]

@@ -1,4 +1,4 @@
-// Generated from ipyanimagic/limits.py (python -m ipyanimagic.limits > templates/limits.js).
+// Generated from ipyanimagic/limits.py by tools/generated.py.
 // Do not edit: the Python module is the one source of these values.
 export const LIMITS = Object.freeze({
   "formats": [

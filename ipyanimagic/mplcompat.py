@@ -1,0 +1,160 @@
+"""Every access to matplotlib's private attributes, in one place.
+
+Why: matplotlib's animations are built to be played forward by a timer, and offer no
+public way to ask "what would frame i be" or "which artists does a full draw paint
+after this one". The player needs both, so it reads a few private attributes. Keeping
+all of them here means a matplotlib release that renames one breaks one module, and
+``tests/unit/test_mplcompat.py`` (run against the oldest and the newest matplotlib the
+package supports) says which. Nothing else in the package may touch ``_``-names of
+matplotlib objects.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from matplotlib.animation import Animation, ArtistAnimation, FuncAnimation
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+__all__ = [
+    "ArtistAnimationParts",
+    "FuncAnimationParts",
+    "artist_animation_parts",
+    "axis_artists",
+    "detach_from_timer",
+    "func_animation_parts",
+    "hidden_from_draw",
+    "is_stopped",
+    "suptitle_text",
+]
+
+
+@dataclass(frozen=True)
+class FuncAnimationParts:
+    """What a ``FuncAnimation`` was made of."""
+
+    figure: Figure
+    #: Makes a fresh iterator over the frame data (matplotlib's own ``frames`` adapter).
+    make_iter: Callable[[], Iterator[Any]]
+    #: Frames matplotlib would save, or None (unbounded generator, no save_count).
+    save_count: int | None
+    #: Whether ``frames`` was an int or a sized sequence (so ``save_count`` is its length).
+    sized: bool
+    func: Callable[..., Any]
+    fargs: tuple[Any, ...]
+    init_func: Callable[[], Any] | None
+    interval: float
+    repeat: bool
+    blit: bool
+
+
+@dataclass(frozen=True)
+class ArtistAnimationParts:
+    """What an ``ArtistAnimation`` was made of."""
+
+    figure: Figure
+    frames: list[list[Artist]]
+    interval: float
+    repeat: bool
+    blit: bool
+
+
+def func_animation_parts(anim: FuncAnimation) -> FuncAnimationParts:
+    make_iter = anim._iter_gen
+    return FuncAnimationParts(
+        figure=anim._fig,
+        make_iter=make_iter,
+        save_count=anim._save_count,
+        sized=_is_sized(make_iter),
+        func=anim._func,
+        fargs=tuple(anim._args or ()),
+        init_func=anim._init_func,
+        interval=float(getattr(anim, "_interval", 200)),
+        repeat=bool(getattr(anim, "_repeat", True)),
+        blit=bool(anim._blit),
+    )
+
+
+def _is_sized(make_iter: Callable[[], Iterator[Any]]) -> bool:
+    """Whether matplotlib made ``make_iter`` from an int or a sized iterable.
+
+    matplotlib: int -> ``lambda: iter(range(n))``; a sized iterable -> ``lambda:
+    iter(frames)`` (with repeat=True, a generator function holding it as a default
+    argument). A generator function or ``itertools.count`` is not sized.
+    """
+    if make_iter is itertools.count:
+        return False
+    values = list(getattr(make_iter, "__defaults__", None) or ())
+    for cell in getattr(make_iter, "__closure__", None) or ():
+        try:
+            values.append(cell.cell_contents)
+        except ValueError:  # pragma: no cover - empty cell
+            continue
+    return any(
+        (isinstance(v, int) and not isinstance(v, bool)) or hasattr(v, "__len__") for v in values
+    )
+
+
+def artist_animation_parts(anim: ArtistAnimation) -> ArtistAnimationParts:
+    return ArtistAnimationParts(
+        figure=anim._fig,
+        frames=[list(f) for f in anim._framedata],
+        interval=float(getattr(anim, "_interval", 200)),
+        repeat=bool(getattr(anim, "_repeat", True)),
+        blit=bool(anim._blit),
+    )
+
+
+def is_stopped(anim: Animation) -> bool:
+    """Whether matplotlib stopped the animation for good (its figure was closed)."""
+    return getattr(anim, "event_source", True) is None
+
+
+def detach_from_timer(anim: Animation) -> None:
+    """Keep matplotlib's timer from starting on the first draw, and from warning.
+
+    The player draws the frames itself: the animation's own timer must never run, and
+    matplotlib must not warn that the animation was "deleted without rendering".
+    """
+    first_draw = getattr(anim, "_first_draw_id", None)
+    if first_draw is not None:
+        anim._fig.canvas.mpl_disconnect(first_draw)
+        anim._first_draw_id = None
+    anim._draw_was_started = True
+
+
+def suptitle_text(figure: Figure) -> str:
+    """The figure's suptitle, or ""."""
+    suptitle = getattr(figure, "_suptitle", None)
+    return suptitle.get_text() if suptitle is not None else ""
+
+
+def axis_artists(ax: Axes) -> list[Artist]:
+    """The Axis objects of ``ax`` (x, y, and z for 3D axes)."""
+    axis_map = getattr(ax, "_axis_map", None)
+    if axis_map is not None:
+        return list(axis_map.values())
+    return [ax.xaxis, ax.yaxis]  # pragma: no cover - matplotlib < 3.5
+
+
+@contextmanager
+def hidden_from_draw(artists: Sequence[Artist] | Iterable[Artist]) -> Iterator[None]:
+    """Mark ``artists`` animated, so that ``canvas.draw()`` leaves them out.
+
+    Set directly, not with ``set_animated``: that calls ``pchanged()`` and marks the
+    figure stale, and nothing else needs to know about this short-lived flag.
+    """
+    flags = [(a, a.get_animated()) for a in artists]
+    for artist, _ in flags:
+        artist._animated = True
+    try:
+        yield
+    finally:
+        for artist, flag in flags:
+            artist._animated = flag
