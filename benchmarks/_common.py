@@ -14,6 +14,7 @@ Each snippet needs ``np``, ``plt`` and ``animation`` in its namespace and binds 
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import importlib.metadata
 import json
@@ -188,6 +189,46 @@ def write_json(path: Path, report: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=1) + "\n")
     print(f"wrote {path.parent.name}/{path.name}", file=sys.stderr)
+
+
+def argument_parser(doc: str, name: str, timeout: float) -> argparse.ArgumentParser:
+    """A benchmark's parser with the options every benchmark has (timeout, output, plot)."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--timeout", type=float, default=timeout, help="give up after (s)")
+    parser.add_argument("--output", type=Path, default=RESULTS / f"{name}.json")
+    parser.add_argument("--plot", type=Path, default=None, help="PNG (default docs/img/)")
+    return parser
+
+
+def save_plot(fig: Any, path: Path) -> None:
+    """Lay out, write and close a matplotlib figure."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def label_bars(ax: Any, bars: Any, values: list[float], fontsize: int = 8) -> None:
+    """Write each bar's value above it."""
+    for bar, value in zip(bars, values, strict=True):
+        ax.annotate(
+            f"{value:.1f}",
+            (bar.get_x() + bar.get_width() / 2, value),
+            ha="center",
+            va="bottom",
+            fontsize=fontsize,
+        )
+
+
+def finish(args: argparse.Namespace, name: str, report: dict, draw: Any | None) -> int:
+    """Write the JSON report and, with ``draw(png_path)``, the plot; exit status 0."""
+    write_json(args.output, report)
+    if draw is not None:
+        png = args.plot or plot_path(name, quick=getattr(args, "quick", False))
+        draw(png)
+        print(f"wrote {png.name}", file=sys.stderr)
+    return 0
 
 
 def plot_path(name: str, quick: bool = False) -> Path:

@@ -24,7 +24,6 @@ Prints a table, writes ``benchmarks/results/first_frame.json`` and a plot to
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
@@ -325,18 +324,13 @@ def plot(rows: list[dict], path: Path, subtitle: str) -> None:
     ax.set_xlabel("seconds from Shift+Enter to the first frame painted (log scale)")
     ax.set_title(f"Time to first frame, 2013 post's animation 640x480\n{subtitle}", fontsize=9)
     ax.legend(fontsize=8, loc="center right")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    _common.save_plot(fig, path)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = _common.argument_parser(__doc__, NAME, timeout=900)
     parser.add_argument("--repeat", type=int, default=3, help="fresh notebooks per case")
     parser.add_argument("--quick", action="store_true", help="one run per case")
-    parser.add_argument("--timeout", type=float, default=900, help="give up after (s)")
-    parser.add_argument("--output", type=Path, default=_common.RESULTS / f"{NAME}.json")
-    parser.add_argument("--plot", type=Path, default=None, help="PNG (default docs/img/)")
     args = parser.parse_args(argv)
     if args.quick:
         args.repeat = 1
@@ -388,11 +382,8 @@ def main(argv: list[str] | None = None) -> int:
         "results": rows,
         "goals": goal_rows,
     }
-    _common.write_json(args.output, report)
-    png = args.plot or _common.plot_path(NAME, quick=args.quick)
-    plot(rows, png, f"median of {args.repeat} run(s), {machine['nproc']} cores")
-    print(f"wrote {png.name}", file=sys.stderr)
-    return 0
+    subtitle = f"median of {args.repeat} run(s), {machine['nproc']} cores"
+    return _common.finish(args, NAME, report, lambda png: plot(rows, png, subtitle))
 
 
 if __name__ == "__main__":

@@ -32,7 +32,6 @@ Prints a table, writes ``benchmarks/results/kernel_frame_cost.json`` and a plot 
 
 from __future__ import annotations
 
-import argparse
 import gc
 import signal
 import statistics
@@ -265,34 +264,22 @@ def plot(rows: list[dict], anims: tuple[str, ...], path: Path, subtitle: str) ->
             color=colors[k % len(colors)],
         )
         if s == "blit_jpeg":
-            for b, v in zip(bars, vals, strict=True):
-                ax.annotate(
-                    f"{v:.1f}",
-                    (b.get_x() + b.get_width() / 2, v),
-                    ha="center",
-                    va="bottom",
-                    fontsize=7,
-                )
+            _common.label_bars(ax, bars, vals, fontsize=7)
     ax.set_yscale("log")
     ax.set_ylabel("kernel ms per frame (median, log scale)")
     ax.set_xticks(x, [_common.ANIMATIONS[a]["label"] for a in anims], fontsize=8)
     ax.set_title(f"What a frame costs in the kernel\n{subtitle}", fontsize=9)
     ax.grid(axis="y", which="both", alpha=0.3)
     ax.legend(fontsize=7, ncols=2)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    _common.save_plot(fig, path)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = _common.argument_parser(__doc__, NAME, timeout=900)
     parser.add_argument("--frames", type=int, default=120, help="measured frames per case")
     parser.add_argument("--warmup", type=int, default=5, help="warm-up frames per case")
     parser.add_argument("--rounds", type=int, default=12, help="interleaved rounds")
     parser.add_argument("--quick", action="store_true", help="30 frames, 3 rounds")
-    parser.add_argument("--timeout", type=float, default=900, help="give up after (s)")
-    parser.add_argument("--output", type=Path, default=_common.RESULTS / f"{NAME}.json")
-    parser.add_argument("--plot", type=Path, default=None, help="PNG (default docs/img/)")
     args = parser.parse_args(argv)
     if args.quick:
         args.frames, args.rounds = 30, 3
@@ -347,17 +334,11 @@ def main(argv: list[str] | None = None) -> int:
         "results": rows,
         "goals": goal_rows,
     }
-    _common.write_json(args.output, report)
-    png = args.plot or _common.plot_path(NAME, quick=args.quick)
-    plot(
-        rows,
-        ANIMS,
-        png,
+    subtitle = (
         f"median of {args.frames} frames, {machine['nproc']} cores, "
-        f"matplotlib {machine['matplotlib']}",
+        f"matplotlib {machine['matplotlib']}"
     )
-    print(f"wrote {png.name}", file=sys.stderr)
-    return 0
+    return _common.finish(args, NAME, report, lambda png: plot(rows, ANIMS, png, subtitle))
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@ bytes). Growth = end - baseline. Prints a table, writes
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -266,22 +265,17 @@ def plot(r: dict, path: Path, subtitle: str) -> None:
     ax2.set_ylim(bottom=0)
     ax2.legend(fontsize=8)
     ax1.set_title(f"Memory while playing {r['frames']:,} frames\n{subtitle}", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    _common.save_plot(fig, path)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = _common.argument_parser(__doc__, NAME, timeout=600)
     parser.add_argument("--frames", type=int, default=10_000, help="frames in the animation")
     parser.add_argument("--quick", action="store_true", help="2,000 frames")
     parser.add_argument(
         "--cache-mb", type=float, default=None, help="passed to %%animate (default: its own)"
     )
     parser.add_argument("--play-timeout", type=float, default=420, help="stop playing after (s)")
-    parser.add_argument("--timeout", type=float, default=600, help="give up after (s)")
-    parser.add_argument("--output", type=Path, default=_common.RESULTS / f"{NAME}.json")
-    parser.add_argument("--plot", type=Path, default=None, help="PNG (default docs/img/)")
     args = parser.parse_args(argv)
     if args.quick:
         args.frames = 2000
@@ -341,11 +335,8 @@ def main(argv: list[str] | None = None) -> int:
             },
         ],
     }
-    _common.write_json(args.output, report)
-    png = args.plot or _common.plot_path(NAME, quick=args.quick)
-    plot(r, png, f"{machine['nproc']} cores, {r['shown_per_s']:.0f} frames/s shown")
-    print(f"wrote {png.name}", file=sys.stderr)
-    return 0
+    subtitle = f"{machine['nproc']} cores, {r['shown_per_s']:.0f} frames/s shown"
+    return _common.finish(args, NAME, report, lambda png: plot(r, png, subtitle))
 
 
 if __name__ == "__main__":

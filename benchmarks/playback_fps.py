@@ -33,7 +33,6 @@ Prints a table with the ratios (ours / rAF rate, ours / ipympl, ours / seed), wr
 
 from __future__ import annotations
 
-import argparse
 import re
 import sys
 import time
@@ -329,14 +328,7 @@ def plot(rows: list[dict], path: Path, subtitle: str) -> None:
     for k, impl in enumerate(IMPLS):
         vals = [by[(a, impl)]["events_per_s"] for a in ANIMS]
         bars = ax.bar(x + (k - 1) * width, vals, width, label=names[impl], color=colors[impl])
-        for b, v in zip(bars, vals, strict=True):
-            ax.annotate(
-                f"{v:.1f}",
-                (b.get_x() + b.get_width() / 2, v),
-                ha="center",
-                va="bottom",
-                fontsize=8,
-            )
+        _common.label_bars(ax, bars, vals)
     raf = [by[(a, "ours")]["raf_per_s"] for a in ANIMS]
     for k, r in enumerate(raf):
         ax.hlines(r, k - 0.45, k + 0.45, colors="k", linestyles="dotted")
@@ -347,21 +339,16 @@ def plot(rows: list[dict], path: Path, subtitle: str) -> None:
     ax.set_title(f"Playback in JupyterLab (headless Chromium)\n{subtitle}", fontsize=9)
     ax.legend(fontsize=8, loc="upper right", ncols=2)
     ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    _common.save_plot(fig, path)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = _common.argument_parser(__doc__, NAME, timeout=900)
     parser.add_argument("--seconds", type=float, default=12, help="recorded seconds per case")
     parser.add_argument("--warmup", type=float, default=3, help="seconds played before")
     parser.add_argument("--quick", action="store_true", help="5 s recorded, 1.5 s warm-up")
     parser.add_argument("--anims", nargs="+", choices=ANIMS, default=list(ANIMS))
     parser.add_argument("--impls", nargs="+", choices=IMPLS, default=list(IMPLS))
-    parser.add_argument("--timeout", type=float, default=900, help="give up after (s)")
-    parser.add_argument("--output", type=Path, default=_common.RESULTS / f"{NAME}.json")
-    parser.add_argument("--plot", type=Path, default=None, help="PNG (default docs/img/)")
     args = parser.parse_args(argv)
     if args.quick:
         args.seconds, args.warmup = 5.0, 1.5
@@ -428,12 +415,11 @@ def main(argv: list[str] | None = None) -> int:
         "ratios": rat,
         "goals": goal_rows,
     }
-    _common.write_json(args.output, report)
-    if len(rows) == len(ANIMS) * len(IMPLS):
-        png = args.plot or _common.plot_path(NAME, quick=args.quick)
-        plot(rows, png, f"{args.seconds:g} s per case, {machine['nproc']} cores")
-        print(f"wrote {png.name}", file=sys.stderr)
-    return 0
+    subtitle = f"{args.seconds:g} s per case, {machine['nproc']} cores"
+    complete = len(rows) == len(ANIMS) * len(IMPLS)
+    return _common.finish(
+        args, NAME, report, (lambda png: plot(rows, png, subtitle)) if complete else None
+    )
 
 
 if __name__ == "__main__":
