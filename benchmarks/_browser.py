@@ -37,6 +37,7 @@ from playwright.sync_api import sync_playwright
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests" / "browser"))
 
+import _common  # noqa: E402
 import lab  # noqa: E402
 
 try:
@@ -277,5 +278,10 @@ def run(main: Any, name: str) -> None:
         sys.exit(1)
 
 
-def browser_info(browser: Any) -> dict:
-    return {"chromium": browser.version}
+def machine(browser: Any, *packages: str) -> dict:
+    """The machine, Chromium's version and these packages' (JupyterLab's, the kernel's
+    and each of ``packages``): what every browser benchmark reports."""
+    names = ("jupyterlab", "jupyter_server", "ipykernel", "anywidget", *packages)
+    return _common.machine_info(
+        chromium=browser.version, **{name: _common.version(name) for name in names}
+    )

@@ -191,9 +191,14 @@ def write_json(path: Path, report: dict) -> None:
     print(f"wrote {path.parent.name}/{path.name}", file=sys.stderr)
 
 
-def argument_parser(doc: str, name: str, timeout: float) -> argparse.ArgumentParser:
-    """A benchmark's parser with the options every benchmark has (timeout, output, plot)."""
+def argument_parser(
+    doc: str, name: str, timeout: float, quick: str | None = None
+) -> argparse.ArgumentParser:
+    """A benchmark's parser with the options every benchmark has (timeout, output, plot),
+    and ``--quick`` (a short run) described by ``quick``."""
     parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    if quick is not None:
+        parser.add_argument("--quick", action="store_true", help=quick)
     parser.add_argument("--timeout", type=float, default=timeout, help="give up after (s)")
     parser.add_argument("--output", type=Path, default=RESULTS / f"{name}.json")
     parser.add_argument("--plot", type=Path, default=None, help="PNG (default docs/img/)")

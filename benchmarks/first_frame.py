@@ -328,9 +328,8 @@ def plot(rows: list[dict], path: Path, subtitle: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _common.argument_parser(__doc__, NAME, timeout=900)
+    parser = _common.argument_parser(__doc__, NAME, timeout=900, quick="one run per case")
     parser.add_argument("--repeat", type=int, default=3, help="fresh notebooks per case")
-    parser.add_argument("--quick", action="store_true", help="one run per case")
     args = parser.parse_args(argv)
     if args.quick:
         args.repeat = 1
@@ -340,11 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     runs: dict[str, list[dict]] = {key: [] for key, _, _ in CASES}
     with _browser.lab_session(args.timeout) as (server, browser):
-        machine = _common.machine_info(
-            jupyterlab=_common.version("jupyterlab"),
-            ipykernel=_common.version("ipykernel"),
-            chromium=browser.version,
-        )
+        machine = _browser.machine(browser)
         for rep in range(args.repeat):
             for key, label, fn in CASES:
                 print(f"  {label} ({rep + 1}/{args.repeat}) ...", file=sys.stderr, flush=True)

@@ -275,11 +275,10 @@ def plot(rows: list[dict], anims: tuple[str, ...], path: Path, subtitle: str) ->
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _common.argument_parser(__doc__, NAME, timeout=900)
+    parser = _common.argument_parser(__doc__, NAME, timeout=900, quick="30 frames, 3 rounds")
     parser.add_argument("--frames", type=int, default=120, help="measured frames per case")
     parser.add_argument("--warmup", type=int, default=5, help="warm-up frames per case")
     parser.add_argument("--rounds", type=int, default=12, help="interleaved rounds")
-    parser.add_argument("--quick", action="store_true", help="30 frames, 3 rounds")
     args = parser.parse_args(argv)
     if args.quick:
         args.frames, args.rounds = 30, 3

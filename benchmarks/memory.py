@@ -269,9 +269,8 @@ def plot(r: dict, path: Path, subtitle: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _common.argument_parser(__doc__, NAME, timeout=600)
+    parser = _common.argument_parser(__doc__, NAME, timeout=600, quick="2,000 frames")
     parser.add_argument("--frames", type=int, default=10_000, help="frames in the animation")
-    parser.add_argument("--quick", action="store_true", help="2,000 frames")
     parser.add_argument(
         "--cache-mb", type=float, default=None, help="passed to %%animate (default: its own)"
     )
@@ -284,11 +283,7 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.monotonic()
     with _browser.lab_session(args.timeout) as (server, browser):
-        machine = _common.machine_info(
-            jupyterlab=_common.version("jupyterlab"),
-            ipykernel=_common.version("ipykernel"),
-            chromium=browser.version,
-        )
+        machine = _browser.machine(browser)
         print(f"  playing {args.frames} frames ...", file=sys.stderr, flush=True)
         r = run(server, browser, args.frames, args.play_timeout, args.cache_mb)
     elapsed = time.monotonic() - started

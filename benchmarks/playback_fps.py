@@ -343,10 +343,11 @@ def plot(rows: list[dict], path: Path, subtitle: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _common.argument_parser(__doc__, NAME, timeout=900)
+    parser = _common.argument_parser(
+        __doc__, NAME, timeout=900, quick="5 s recorded, 1.5 s warm-up"
+    )
     parser.add_argument("--seconds", type=float, default=12, help="recorded seconds per case")
     parser.add_argument("--warmup", type=float, default=3, help="seconds played before")
-    parser.add_argument("--quick", action="store_true", help="5 s recorded, 1.5 s warm-up")
     parser.add_argument("--anims", nargs="+", choices=ANIMS, default=list(ANIMS))
     parser.add_argument("--impls", nargs="+", choices=IMPLS, default=list(IMPLS))
     args = parser.parse_args(argv)
@@ -360,12 +361,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     rows = []
     with _browser.lab_session(args.timeout) as (server, browser):
-        machine = _common.machine_info(
-            jupyterlab=_common.version("jupyterlab"),
-            ipykernel=_common.version("ipykernel"),
-            ipympl=_common.version("ipympl"),
-            chromium=browser.version,
-        )
+        machine = _browser.machine(browser, "ipympl")
         for anim in args.anims:
             for impl in args.impls:
                 rows.append(play_case(server, browser, impl, anim, args.warmup, args.seconds))

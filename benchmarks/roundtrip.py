@@ -37,11 +37,6 @@ import _common  # noqa: E402
 from _browser import lab  # noqa: E402
 
 # Versions worth recording with a round-trip number (the server and the kernel set it).
-VERSIONS = {
-    name: _common.version(name)
-    for name in ("jupyterlab", "jupyter_server", "ipykernel", "anywidget")
-}
-
 DEPTHS = (1, 2, 4)
 # (key, label): the order in which they run at each depth.
 PATHS = (
@@ -255,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.monotonic()
     with _browser.lab_session(args.timeout) as (server, browser):
-        machine = _common.machine_info(**_browser.browser_info(browser), **VERSIONS)
+        machine = _browser.machine(browser)
         runs = []
         for mode, setting in MODES:
             left = args.timeout - (time.monotonic() - started)
