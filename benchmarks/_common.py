@@ -205,6 +205,17 @@ def argument_parser(
     return parser
 
 
+def parse_args(
+    parser: argparse.ArgumentParser, argv: list[str] | None, quick: dict[str, Any]
+) -> argparse.Namespace:
+    """Parse; a ``--quick`` run takes the values in ``quick`` instead."""
+    args = parser.parse_args(argv)
+    if args.quick:
+        for key, value in quick.items():
+            setattr(args, key, value)
+    return args
+
+
 def save_plot(fig: Any, path: Path) -> None:
     """Lay out, write and close a matplotlib figure."""
     import matplotlib.pyplot as plt

@@ -330,9 +330,7 @@ def plot(rows: list[dict], path: Path, subtitle: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = _common.argument_parser(__doc__, NAME, timeout=900, quick="one run per case")
     parser.add_argument("--repeat", type=int, default=3, help="fresh notebooks per case")
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.repeat = 1
+    args = _common.parse_args(parser, argv, quick={"repeat": 1})
     if args.repeat < 1:
         parser.error("--repeat >= 1")
 

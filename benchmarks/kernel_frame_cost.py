@@ -279,9 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frames", type=int, default=120, help="measured frames per case")
     parser.add_argument("--warmup", type=int, default=5, help="warm-up frames per case")
     parser.add_argument("--rounds", type=int, default=12, help="interleaved rounds")
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.frames, args.rounds = 30, 3
+    args = _common.parse_args(parser, argv, quick={"frames": 30, "rounds": 3})
     if args.frames < 2 or args.warmup < 3 or not 1 <= args.rounds <= args.frames:
         parser.error("--frames >= 2, --warmup >= 3 (blitting settles), 1 <= --rounds <= frames")
 

@@ -275,9 +275,7 @@ def main(argv: list[str] | None = None) -> int:
         "--cache-mb", type=float, default=None, help="passed to %%animate (default: its own)"
     )
     parser.add_argument("--play-timeout", type=float, default=420, help="stop playing after (s)")
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.frames = 2000
+    args = _common.parse_args(parser, argv, quick={"frames": 2000})
     if args.frames < 10:
         parser.error("--frames >= 10")
 

@@ -350,9 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=3, help="seconds played before")
     parser.add_argument("--anims", nargs="+", choices=ANIMS, default=list(ANIMS))
     parser.add_argument("--impls", nargs="+", choices=IMPLS, default=list(IMPLS))
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.seconds, args.warmup = 5.0, 1.5
+    args = _common.parse_args(parser, argv, quick={"seconds": 5.0, "warmup": 1.5})
     if args.seconds < 1 or args.warmup < 0:
         parser.error("--seconds >= 1, --warmup >= 0")
     if (args.seconds + args.warmup) * FPS > FRAMES:
