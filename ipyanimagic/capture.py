@@ -10,12 +10,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from IPython.core.displaypub import DisplayPublisher
 
 __all__ = ["Outputs", "capture_outputs"]
 
 
-class Outputs(list):
+class Outputs(list[dict[str, Any]]):
     """Jupyter-style output dicts (``stream``, ``display_data``) in arrival order."""
 
     def add_stream(self, name: str, text: str) -> None:
@@ -65,7 +68,7 @@ class _Stream:
         return True
 
 
-def _display_publisher(outputs: Outputs, inner: Any) -> Any:
+def _display_publisher(outputs: Outputs, inner: Any) -> DisplayPublisher:
     from IPython.core.displaypub import DisplayPublisher
 
     class _Publisher(DisplayPublisher):
@@ -75,16 +78,26 @@ def _display_publisher(outputs: Outputs, inner: Any) -> Any:
         another thread, for one) on whatever ``shell.display_pub`` is at that moment.
         """
 
-        def publish(self, data, metadata=None, source=None, *, transient=None, update=False, **kw):
+        def publish(
+            self,
+            data: dict[str, Any],
+            metadata: dict[str, Any] | None = None,
+            source: str | None = None,
+            *,
+            transient: dict[str, Any] | None = None,
+            update: bool = False,
+            **kw: Any,
+        ) -> None:
             outputs.add_display(data, metadata)
 
-        def clear_output(self, wait=False):
+        def clear_output(self, wait: bool = False) -> None:
             outputs.clear()
 
         def __getattr__(self, name: str) -> Any:
             return getattr(inner, name)
 
-    return _Publisher()
+    # DisplayPublisher.__init__ is unannotated, and mypy counts it as our class's own.
+    return _Publisher()  # type: ignore[no-untyped-call]
 
 
 @contextmanager

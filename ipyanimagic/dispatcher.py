@@ -27,7 +27,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from . import futures, registry
 
@@ -86,7 +86,19 @@ class Exposed:
     buffers: bool = False
 
 
-def expose(func: F | None = None, *, thread_safe: bool = False, buffers: bool = False) -> Any:
+@overload
+def expose(func: F, *, thread_safe: bool = False, buffers: bool = False) -> F: ...
+
+
+@overload
+def expose(
+    func: None = None, *, thread_safe: bool = False, buffers: bool = False
+) -> Callable[[F], F]: ...
+
+
+def expose(
+    func: F | None = None, *, thread_safe: bool = False, buffers: bool = False
+) -> F | Callable[[F], F]:
     """Mark a method as callable from JavaScript.
 
     ``thread_safe=True`` lets the dispatcher run it on the thread that received the

@@ -36,12 +36,13 @@ def encode(
         if simplejpeg is None:
             raise ValueError("simplejpeg is not installed (pip install ipyanimagic[fast])")
         # 4:2:0 like Pillow's default at this quality; the alpha channel is ignored.
-        return simplejpeg.encode_jpeg(
+        jpeg: bytes = simplejpeg.encode_jpeg(
             np.ascontiguousarray(rgba),
             quality=int(quality),
             colorspace="RGBA",
             colorsubsampling="420",
         )
+        return jpeg
     height, width = rgba.shape[:2]
     image = Image.frombuffer(
         "RGBA", (width, height), np.ascontiguousarray(rgba), "raw", "RGBA", 0, 1

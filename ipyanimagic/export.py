@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .framecache import index_ranges
 from .options import check_format, check_quality
@@ -128,7 +128,9 @@ def save_movie(
     pipeline = player.pipeline
     indices = _frames_to_export(pipeline, "all")
     figure = pipeline.source.figure
-    writer: Any = animation.writers[writer_name](fps=fps or player.fps)
+    # matplotlib's stubs say fps: int; its writers take any positive number (ffmpeg's -r,
+    # Pillow's frame duration), and the player's fps is a float.
+    writer = animation.writers[writer_name](fps=fps or player.fps)  # type: ignore[arg-type]
     with writer.saving(figure, str(out), dpi or figure.dpi):
         for i in progress_bar(indices, f"saving {out.name}", enabled=progress):
             pipeline.draw_only(i)

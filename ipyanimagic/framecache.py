@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["FrameCache", "index_ranges"]
+__all__ = ["CacheKey", "FrameCache", "index_ranges"]
+
+#: (frame index, format, quality): quality is 0 for a lossless format.
+CacheKey = tuple[int, str, int]
 
 
 class FrameCache:
@@ -21,13 +24,13 @@ class FrameCache:
 
     def __init__(self, budget_bytes: int) -> None:
         self.budget = max(0, int(budget_bytes))
-        self._items: OrderedDict[Hashable, tuple[dict[str, Any], bytes]] = OrderedDict()
+        self._items: OrderedDict[CacheKey, tuple[dict[str, Any], bytes]] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: Hashable) -> tuple[dict[str, Any], bytes] | None:
+    def get(self, key: CacheKey) -> tuple[dict[str, Any], bytes] | None:
         with self._lock:
             item = self._items.get(key)
             if item is None:
@@ -37,7 +40,7 @@ class FrameCache:
             self.hits += 1
             return item
 
-    def put(self, key: Hashable, meta: dict[str, Any], data: bytes) -> None:
+    def put(self, key: CacheKey, meta: dict[str, Any], data: bytes) -> None:
         size = len(data)
         with self._lock:
             if size > self.budget:

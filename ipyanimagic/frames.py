@@ -113,7 +113,8 @@ class FrameSource:
     def __init__(
         self,
         figure: Figure,
-        draw: Callable[[int], Sequence[Artist] | None],
+        # Takes a frame's data (what ``_FrameData.get`` returns), not its index.
+        draw: Callable[[Any], Sequence[Artist] | None],
         data: _FrameData,
         *,
         interval: float = 200.0,

@@ -52,6 +52,7 @@ class AnimagicMagics(Magics):
           ``set(name, value)``, ``call(name, ...args)``.
         """
         args = parse_argstring(self.jsexec, line)
+        assert self.shell is not None  # IPython registers magics with their shell
         try:
             widget = jsexec(
                 cell, html=args.html, template=args.template, namespace=self.shell.user_ns
@@ -127,6 +128,7 @@ class AnimagicMagics(Magics):
         """
         args = parse_argstring(self.animate, line)
         expr = args.animation
+        assert self.shell is not None  # IPython registers magics with their shell
         try:
             obj = self.shell.ev(expr)
         except NameError as exc:

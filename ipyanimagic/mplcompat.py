@@ -15,7 +15,7 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, cast
 
 from matplotlib.animation import Animation, ArtistAnimation, FuncAnimation
 from matplotlib.artist import Artist
@@ -65,19 +65,48 @@ class ArtistAnimationParts:
     blit: bool
 
 
+# The private attributes read or written here, as matplotlib sets them. Its type stubs
+# leave them out; these protocols say what this module relies on, and ``cast`` (no
+# runtime effect) applies them.
+
+
+class _AnimationInternals(Protocol):
+    _fig: Figure
+    _blit: bool
+    _first_draw_id: int | None
+    _draw_was_started: bool
+
+
+class _FuncAnimationInternals(_AnimationInternals, Protocol):
+    _iter_gen: Callable[[], Iterator[Any]]
+    _save_count: int | None
+    _func: Callable[..., Any]
+    _args: Sequence[Any] | None
+    _init_func: Callable[[], Any] | None
+
+
+class _ArtistAnimationInternals(_AnimationInternals, Protocol):
+    _framedata: Iterable[Iterable[Artist]]
+
+
+class _ArtistInternals(Protocol):
+    _animated: bool
+
+
 def func_animation_parts(anim: FuncAnimation) -> FuncAnimationParts:
-    make_iter = anim._iter_gen
+    internals = cast(_FuncAnimationInternals, anim)
+    make_iter = internals._iter_gen
     return FuncAnimationParts(
-        figure=anim._fig,
+        figure=internals._fig,
         make_iter=make_iter,
-        save_count=anim._save_count,
+        save_count=internals._save_count,
         sized=_is_sized(make_iter),
-        func=anim._func,
-        fargs=tuple(anim._args or ()),
-        init_func=anim._init_func,
+        func=internals._func,
+        fargs=tuple(internals._args or ()),
+        init_func=internals._init_func,
         interval=float(getattr(anim, "_interval", 200)),
         repeat=bool(getattr(anim, "_repeat", True)),
-        blit=bool(anim._blit),
+        blit=bool(internals._blit),
     )
 
 
@@ -102,12 +131,13 @@ def _is_sized(make_iter: Callable[[], Iterator[Any]]) -> bool:
 
 
 def artist_animation_parts(anim: ArtistAnimation) -> ArtistAnimationParts:
+    internals = cast(_ArtistAnimationInternals, anim)
     return ArtistAnimationParts(
-        figure=anim._fig,
-        frames=[list(f) for f in anim._framedata],
+        figure=internals._fig,
+        frames=[list(f) for f in internals._framedata],
         interval=float(getattr(anim, "_interval", 200)),
         repeat=bool(getattr(anim, "_repeat", True)),
-        blit=bool(anim._blit),
+        blit=bool(internals._blit),
     )
 
 
@@ -122,11 +152,12 @@ def detach_from_timer(anim: Animation) -> None:
     The player draws the frames itself: the animation's own timer must never run, and
     matplotlib must not warn that the animation was "deleted without rendering".
     """
+    internals = cast(_AnimationInternals, anim)
     first_draw = getattr(anim, "_first_draw_id", None)
     if first_draw is not None:
-        anim._fig.canvas.mpl_disconnect(first_draw)
-        anim._first_draw_id = None
-    anim._draw_was_started = True
+        internals._fig.canvas.mpl_disconnect(first_draw)
+        internals._first_draw_id = None
+    internals._draw_was_started = True
 
 
 def suptitle_text(figure: Figure) -> str:
@@ -150,7 +181,7 @@ def hidden_from_draw(artists: Sequence[Artist] | Iterable[Artist]) -> Iterator[N
     Set directly, not with ``set_animated``: that calls ``pchanged()`` and marks the
     figure stale, and nothing else needs to know about this short-lived flag.
     """
-    flags = [(a, a.get_animated()) for a in artists]
+    flags = [(cast(_ArtistInternals, a), a.get_animated()) for a in artists]
     for artist, _ in flags:
         artist._animated = True
     try:

@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 from . import futures
 from .dispatcher import ReportedError
 from .encode import encode
-from .framecache import FrameCache, index_ranges
+from .framecache import CacheKey, FrameCache, index_ranges
 from .frames import FrameOutOfRange, FrameSource
 from .limits import MIME
 from .render import FrameRenderer
@@ -63,9 +63,6 @@ class Pixels:
     render_ms: float
     #: "full" or "blit"
     mode: str
-
-
-CacheKey = tuple[int, str, int]
 
 
 def _key(index: int, fmt: str, quality: int) -> CacheKey:

@@ -89,7 +89,8 @@ class PythonRunner:
 
     @property
     def namespace(self) -> dict[str, Any]:
-        return self.shell.user_ns
+        namespace: dict[str, Any] = self.shell.user_ns
+        return namespace
 
     def _run(self, code: str) -> tuple[bool, Any]:
         """Execute ``code`` like a cell body; return (has_value, value of the last expression)."""
@@ -99,8 +100,10 @@ class PythonRunner:
         filename = _source_name(source)
         tree = ast.parse(source, filename=filename, mode="exec")
         last = None
-        if tree.body and isinstance(tree.body[-1], ast.Expr):
-            last = ast.Expression(tree.body.pop().value)
+        tail = tree.body[-1] if tree.body else None
+        if isinstance(tail, ast.Expr):
+            tree.body.pop()
+            last = ast.Expression(tail.value)
         events = getattr(self.shell, "events", None)
         if events is not None:
             events.trigger("pre_execute")

@@ -26,13 +26,15 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Any
+from typing import Protocol
 
 import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.axis import Axis
+from matplotlib.backend_bases import RendererBase
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.transforms import BboxBase
 
 from .frames import FrameSource
 from .mplcompat import axis_artists, hidden_from_draw
@@ -41,6 +43,25 @@ __all__ = ["FrameRenderer", "RenderedFrame"]
 
 #: Give up blitting after this many backgrounds that did not match a full draw.
 MAX_INEXACT = 2
+
+#: Per axes: id, view limits, position, ids of its children.
+_AxesSignature = tuple[int, tuple[float, ...], tuple[float, ...], tuple[int, ...]]
+#: What a saved background depends on: figure bounds, dpi, and each axes' signature.
+_Signature = tuple[tuple[float, ...], float, tuple[_AxesSignature, ...]]
+
+
+class _AggCanvas(Protocol):
+    """The ``FigureCanvasAgg`` methods used here, typed (backend_agg is not annotated)."""
+
+    def draw(self) -> None: ...
+
+    def buffer_rgba(self) -> memoryview: ...
+
+    def get_renderer(self) -> RendererBase: ...
+
+    def copy_from_bbox(self, bbox: BboxBase) -> object: ...  # an opaque Agg BufferRegion
+
+    def restore_region(self, region: object) -> None: ...
 
 
 @dataclass
@@ -57,10 +78,10 @@ class RenderedFrame:
 class _BlitState:
     """A saved background and the layer to draw over it."""
 
-    background: Any
+    background: object
     layer: list[Artist]
     members: set[int]
-    signature: tuple
+    signature: _Signature
     stats: dict[str, int] = field(default_factory=dict)
 
 
@@ -83,9 +104,10 @@ class FrameRenderer:
     def __init__(self, source: FrameSource, *, blit: bool = True) -> None:
         self.source = source
         self.figure = figure = source.figure
-        if not isinstance(figure.canvas, FigureCanvasAgg):
-            FigureCanvasAgg(figure)  # attaches itself as figure.canvas
-        self.canvas: FigureCanvasAgg = figure.canvas
+        canvas = figure.canvas
+        if not isinstance(canvas, FigureCanvasAgg):
+            canvas = FigureCanvasAgg(figure)  # attaches itself as figure.canvas
+        self.canvas: FigureCanvasAgg = canvas
         self.blit_enabled = blit
         self._state: _BlitState | None = None
         self._previous_changed: set[int] | None = None
@@ -134,7 +156,7 @@ class FrameRenderer:
                 changed[id(child)] = child
         return changed
 
-    def _signature(self) -> tuple:
+    def _signature(self) -> _Signature:
         figure = self.figure
         axes = tuple(
             (
@@ -157,7 +179,7 @@ class FrameRenderer:
     # -- drawing ---------------------------------------------------------------------------
 
     def _blit(self, state: _BlitState) -> np.ndarray:
-        canvas = self.canvas
+        canvas: _AggCanvas = self.canvas
         canvas.restore_region(state.background)
         renderer = canvas.get_renderer()
         for artist in state.layer:
@@ -165,7 +187,7 @@ class FrameRenderer:
         return np.asarray(canvas.buffer_rgba())
 
     def _full(self, changed: dict[int, Artist], returned: list[Artist]) -> np.ndarray:
-        canvas = self.canvas
+        canvas: _AggCanvas = self.canvas
         self._state = None
         canvas.draw()
         rgba = np.asarray(canvas.buffer_rgba())
@@ -182,7 +204,7 @@ class FrameRenderer:
         self._previous_changed = set(changed)
         if not moving or not settled:
             return rgba
-        full = rgba.copy()
+        full: np.ndarray = rgba.copy()  # annotated: mypy sees ndarray.copy() as Any
         blitted = self._save_background(moving.values())
         if blitted is not None and np.array_equal(blitted, full):
             return blitted
@@ -217,7 +239,7 @@ class FrameRenderer:
     def _save_background(self, moving: Iterable[Artist]) -> np.ndarray | None:
         moving = list(moving)
         layer = self._layer(moving)
-        canvas = self.canvas
+        canvas: _AggCanvas = self.canvas
         with hidden_from_draw(layer):
             canvas.draw()
         background = canvas.copy_from_bbox(self.figure.bbox)
