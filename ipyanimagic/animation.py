@@ -57,15 +57,7 @@ def animate(
 
     Re-running the cell that made a player closes the old one.
     """
-    check_player_options(
-        fps=fps,
-        loop=loop,
-        start=start,
-        format=format,
-        quality=quality,
-        dpi=dpi,
-        cache_mb=cache_mb,
-    )
+    check_player_options(fps, loop, start, format, quality, dpi, cache_mb)
     source = frame_source(
         anim,
         fig=fig,

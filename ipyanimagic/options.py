@@ -73,14 +73,7 @@ def check_batch(indices: Any) -> list[int]:
 
 
 def check_player_options(
-    *,
-    fps: Any,
-    loop: Any,
-    start: Any,
-    format: Any,
-    quality: Any,
-    dpi: Any,
-    cache_mb: Any,
+    fps: Any, loop: Any, start: Any, format: Any, quality: Any, dpi: Any, cache_mb: Any, /
 ) -> None:
     """Refuse, with :class:`PlayerOptionError`, any option ``animate()`` cannot take."""
     if fps is not None and (not _is_number(fps) or not 0 < fps <= FPS_MAX):
