@@ -12,11 +12,11 @@ import base64
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .esm import export_page
 from .framecache import index_ranges
 from .options import check_format, check_quality
 from .pipeline import FramePipeline
 from .progress import progress_bar
-from .templates import render as render_template
 
 if TYPE_CHECKING:
     from .player import Player
@@ -84,11 +84,8 @@ def export_html(
         "format": format,
         "quality": q,
     }
-    html = render_template(
-        "export.html",
+    html = export_page(
         label=player.label,
-        css=player._css,
-        module=player._esm,
         state=state,
         frames={
             "frames": {str(i): f for i, f in embedded.items()},

@@ -14,9 +14,9 @@ import traitlets
 
 from . import cellruns
 from .dispatcher import expose
+from .esm import jsexec_css, jsexec_esm
 from .pyexec import PythonRunner
 from .shell import get_shell
-from .templates import render
 from .transport import BridgeWidget
 
 __all__ = ["JsExec", "jsexec", "render_code_template"]
@@ -35,8 +35,8 @@ def render_code_template(source: str, namespace: dict[str, Any]) -> str:
 class JsExec(BridgeWidget):
     """One ``%%jsexec`` output: the code, how to run it, and the kernel API it calls."""
 
-    _esm = render("jsexec.js")
-    _css = render("jsexec.css")
+    _esm = jsexec_esm()
+    _css = jsexec_css()
 
     code = traitlets.Unicode("").tag(sync=True)
     mode = traitlets.Enum(["js", "html"], default_value="js").tag(sync=True)

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 
 from . import futures, ownership
 from .dispatcher import ReportedError, WithBuffers, describe, expose
+from .esm import player_css, player_esm
 from .frames import FrameSource
 from .limits import CACHE_MB_DEFAULT, LOOP_MODES, PLAYER_FORMATS, QUALITY_DEFAULT
 from .options import check_batch, check_format, check_quality, page_report
@@ -38,8 +39,8 @@ class Player(BridgeWidget):
     Create it with :func:`ipyanimagic.animate`. ``close()`` releases the figure.
     """
 
-    _esm = render_template("player.js", html=_html())
-    _css = render_template("player.css")
+    _esm = player_esm()
+    _css = player_css()
 
     count = traitlets.Int(-1, help="frame count, -1 while unknown (a generator)").tag(sync=True)
     known = traitlets.Int(0, help="frames whose data is known so far").tag(sync=True)

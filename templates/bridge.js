@@ -1,12 +1,36 @@
 // ipyanimagic bridge client: JavaScript -> Python calls over a widget's comm.
 //
-// One small ES module, included by every control's module. A request is
-//   {id, key, method, args} (+ binary buffers)
-// and the kernel answers each one exactly once with
+// A request is {id, key, method, args} (+ binary buffers) and the kernel answers each
+// one exactly once with
 //   {id, ok: true, result, outputs?} or {id, ok: false, error: {type, message, traceback}}.
 // Several requests may be in flight; replies are matched by id, so order does not
 // matter. Every promise settles: with the result, with the Python error, or when the
 // call times out, is aborted, or the widget (or its kernel) goes away.
+//
+// THE BRIDGE CONTRACT. The player talks to a bridge and cannot tell which one it has:
+// this module's createBridge(model) (the kernel, live) or offline_bridge.js's
+// createOfflineBridge(data) (the frames embedded in an exported file). Both are
+//   call(key, method, args = {}, {raw, timeout, signal, buffers, onOutput}) -> Promise
+//     resolves to the method's result; with raw: true to {result, buffers}.
+//     rejects with a BridgeError whose name is the Python exception type, or one of the
+//     bridge's own: "TimeoutError" (no reply within `timeout` ms; 0 or Infinity: none),
+//     "AbortError" (`signal` aborted, before or during the call), "Disconnected" (the
+//     bridge is closed, or closed while the call was pending), "SendError",
+//     "UnknownKey", "UnknownMethod", "BadArguments".
+//   close(reason)   rejects every pending call with Disconnected(reason); idempotent.
+//   onClose(fn)     fn(reason) once when it closes; at once if it is closed already.
+//   closed          true once closed.     inFlight: calls waiting for a reply.
+// and answer a player's methods as ipyanimagic/player.py does:
+//   frame({index, format})     raw: {result: {index, mime, count, known, ...}, buffers: [bytes]}
+//                              a frame past the end: FrameOutOfRange.
+//   frames({indices, format})  raw: {result: {frames: [meta, ...], error}, buffers: [bytes, ...]}
+//                              one meta and one buffer per frame, in order; at the first
+//                              frame that fails the batch stops, and error is
+//                              {index, type, message, traceback} (else null).
+//   buffered()                 [[first, last], ...]: the frames held ready.
+//   stats()                    an object of counters, with `page`: the last report.
+//   report({stats})            null; keeps the page's counters for stats().
+//   echo({value})              value: a round trip that runs nothing.
 
 export class BridgeError extends Error {
   constructor(type, message, traceback = [], extra = {}) {

@@ -1,6 +1,7 @@
 // %%jsexec: run a cell's JavaScript (or HTML with scripts) in its output, with a
-// kernel API. Rendered by Jinja from templates/jsexec.js; bridge.js is included below.
-{% include "bridge.js" %}
+// kernel API. ipyanimagic/esm.py joins this module with bridge.js for anywidget.
+
+import { BridgeError, createBridge, KERNEL_GONE } from "./bridge.js";
 
 const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor;
 const PARAMS = ["element", "kernel", "IPython", "python"];

@@ -1,0 +1,304 @@
+"""The page side as anywidget wants it: each widget's ES modules joined into one text.
+
+Why a joiner: the page code is written as small ES modules (``templates/*.js``) that
+import each other, so a linter and Node's test runner can read them; but anywidget's
+``_esm`` is one module string, and an exported HTML file has one inline script with no
+server to resolve imports. There is no bundler in the toolchain, and the modules keep
+to a form simple enough to join without one:
+
+- ``import {a, b} from "./x.js";`` or ``import * as x from "./x.js";``, at the start of a
+  line, from a module in the same folder;
+- ``export function|class|const|let|var name`` at the start of a line;
+- every top-level declaration starts at the start of a line.
+
+:func:`join_modules` reads an entry module, puts each module it imports (recursively,
+each once, dependencies first) before it, drops their imports and their ``export``
+keywords, and raises :class:`JoinError` on anything it cannot join faithfully: another
+import or export form, a missing module or name, an import cycle, or two modules that
+declare the same top-level name (in one module scope they would collide).
+
+The rest of the module builds the page code of each widget from it: the controls'
+markup is rendered by Jinja (HTML, autoescaped) and handed to the script as data.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .limits import LIMITS
+from .templates import render, template_dir
+
+__all__ = [
+    "JoinError",
+    "export_module",
+    "export_page",
+    "join_modules",
+    "jsexec_css",
+    "jsexec_esm",
+    "player_css",
+    "player_esm",
+]
+
+
+class JoinError(ValueError):
+    """The modules cannot be joined into one: the message says where and why."""
+
+
+_IDENT = r"[A-Za-z_$][\w$]*"
+_IMPORT_LINE = re.compile(r"^import\b", re.M)
+_IMPORT = re.compile(
+    r"import\s*(?:\{(?P<names>[^}]*)\}|\*\s*as\s+(?P<ns>" + _IDENT + r"))"
+    r"\s*from\s*(?P<q>[\"'])(?P<spec>[^\"'\n]+)(?P=q)[ \t]*;?[ \t]*(?:\n|$)"
+)
+_EXPORT_LINE = re.compile(r"^export\b", re.M)
+_EXPORT_DECL = re.compile(
+    r"^export[ \t]+(?=(?:async[ \t]+)?function\b|class\b|const\b|let\b|var\b)", re.M
+)
+# A top-level declaration: at the start of a line, optionally exported.
+_DECL = re.compile(
+    r"^(?:export[ \t]+)?(?:"
+    r"(?:async[ \t]+)?function\b\s*\*?\s*(?P<fn>" + _IDENT + r")"
+    r"|class\s+(?P<cls>" + _IDENT + r")"
+    r"|(?:const|let|var)\s+(?:(?P<var>" + _IDENT + r")|(?P<open>[\[{])(?P<pattern>[^\]}]*)[\]}])"
+    r")",
+    re.M,
+)
+
+
+@dataclass(frozen=True)
+class _Import:
+    """One import statement: where it is, the module it names, and what it takes."""
+
+    start: int
+    end: int
+    module: str
+    names: list[str] | None  # import {names} from ...
+    namespace: str | None  # import * as namespace from ...
+
+
+@dataclass
+class _Module:
+    """One source module, taken apart."""
+
+    name: str
+    text: str
+    imports: list[_Import] = field(default_factory=list)
+    #: top-level names declared here -> line number
+    declared: dict[str, int] = field(default_factory=dict)
+    exported: set[str] = field(default_factory=set)
+
+
+def _line(text: str, pos: int) -> int:
+    return text.count("\n", 0, pos) + 1
+
+
+def _pattern_names(pattern: str, where: str) -> list[str]:
+    """The names a flat destructuring pattern (``[a, b]``, ``{a, b: c, ...d}``) binds."""
+    names = []
+    for part in pattern.split(","):
+        part = part.split("=")[0].strip()
+        if not part:
+            continue
+        part = part.split(":")[-1].strip().removeprefix("...")
+        if not re.fullmatch(_IDENT, part):
+            raise JoinError(f"{where}: cannot read the names of this declaration: {pattern!r}")
+        names.append(part)
+    return names
+
+
+def _parse(folder: Path, name: str) -> _Module:
+    path = folder / name
+    if not path.is_file():
+        raise JoinError(f"{name}: no such module in {folder.name}/")
+    text = path.read_text(encoding="utf-8")
+    module = _Module(name, text)
+    for start in (m.start() for m in _IMPORT_LINE.finditer(text)):
+        where = f"{name}:{_line(text, start)}"
+        m = _IMPORT.match(text, start)
+        if m is None:
+            snippet = text[start : text.find("\n", start)]
+            raise JoinError(
+                f'{where}: cannot join this import (only `import {{a, b}} from "./x.js";` '
+                f'and `import * as x from "./x.js";`): {snippet}'
+            )
+        spec = m["spec"]
+        if not re.fullmatch(r"\./[\w.-]+\.js", spec):
+            raise JoinError(f"{where}: only modules of the same folder can be joined: {spec!r}")
+        names = None
+        if m["names"] is not None:
+            names = [n.strip() for n in m["names"].split(",") if n.strip()]
+            for n in names:
+                if not re.fullmatch(_IDENT, n):
+                    raise JoinError(f"{where}: cannot join `{n}` (renamed imports are not joined)")
+        module.imports.append(_Import(m.start(), m.end(), spec[2:], names, m["ns"]))
+    for m in _DECL.finditer(text):
+        where = f"{name}:{_line(text, m.start())}"
+        found = m["fn"] or m["cls"] or m["var"]
+        names = [found] if found else _pattern_names(m["pattern"], where)
+        for n in names:
+            if n in module.declared:
+                raise JoinError(f"{where}: {n} is declared twice")
+            module.declared[n] = _line(text, m.start())
+            if m.group(0).startswith("export"):
+                module.exported.add(n)
+    for m in _EXPORT_LINE.finditer(text):
+        if not _EXPORT_DECL.match(text, m.start()) and not text.startswith(
+            "export default", m.start()
+        ):
+            snippet = text[m.start() : text.find("\n", m.start())]
+            raise JoinError(
+                f"{name}:{_line(text, m.start())}: cannot join this export "
+                f"(only `export function|class|const|let|var name`): {snippet}"
+            )
+    return module
+
+
+def _order(folder: Path, entry: str) -> list[_Module]:
+    """The entry and every module it imports, each once, dependencies first."""
+    done: dict[str, _Module] = {}
+    visiting: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in done:
+            return
+        if name in visiting:
+            cycle = " -> ".join([*visiting[visiting.index(name) :], name])
+            raise JoinError(f"import cycle: {cycle}")
+        visiting.append(name)
+        module = _parse(folder, name)
+        for imp in module.imports:
+            visit(imp.module)
+        visiting.pop()
+        done[name] = module
+
+    visit(entry)
+    return list(done.values())
+
+
+def join_modules(entry: str, folder: Path | None = None) -> str:
+    """One module text made of ``entry`` and the modules it imports (see the module doc).
+
+    The entry keeps its exports; the other modules' exports become plain declarations.
+    """
+    folder = template_dir() if folder is None else folder
+    modules = _order(folder, entry)
+    by_name = {m.name: m for m in modules}
+    owner: dict[str, str] = {}
+    for module in modules:
+        for n, line in module.declared.items():
+            if n in owner:
+                raise JoinError(
+                    f"{module.name}:{line}: top-level name {n!r} is also declared in "
+                    f"{owner[n]}: joined into one module they would collide; rename one"
+                )
+            owner[n] = module.name
+    parts = []
+    for module in modules:
+        text, out, pos = module.text, [], 0
+        for imp in module.imports:
+            target, ns = by_name[imp.module], imp.namespace
+            for n in imp.names or []:
+                if n not in target.exported:
+                    raise JoinError(f"{module.name}: {imp.module} does not export {n!r}")
+            out.append(text[pos : imp.start])
+            if ns is not None:
+                # A namespace import becomes an object of the module's exports.
+                if ns in owner:
+                    raise JoinError(
+                        f"{module.name}: namespace {ns!r} is also declared in {owner[ns]}"
+                    )
+                owner[ns] = module.name
+                members = ", ".join(sorted(target.exported))
+                out.append(f"const {ns} = Object.freeze({{ {members} }});\n")
+            pos = imp.end
+        out.append(text[pos:])
+        body = "".join(out)
+        if module.name != entry:
+            if re.search(r"^export\s+default\b", body, re.M):
+                raise JoinError(f"{module.name}: only the entry module may have a default export")
+            body = _EXPORT_DECL.sub("", body)
+        parts.append(f"// ---- {module.name} ----\n{body.rstrip()}\n")
+    return "\n".join(parts)
+
+
+def js_literal(value: Any) -> str:
+    """``value`` as a JavaScript literal that is safe in a module and in an HTML script."""
+    text = json.dumps(value, ensure_ascii=False)
+    for char in "<>&\u2028\u2029":
+        text = text.replace(char, f"\\u{ord(char):04x}")
+    return text
+
+
+def _check_inline(module: str, where: str) -> str:
+    """A module text that an HTML ``<script>`` element carries unchanged."""
+    found = re.search(r"</script|<script|<!--", module, re.I)
+    if found:
+        raise JoinError(f"{where}: {found.group(0)!r} in the script would end or break it")
+    return module
+
+
+@functools.cache
+def controls_html() -> str:
+    """The player's controls (player.html), with the choices and ranges of limits.py."""
+    return render("player.html", limits=LIMITS)
+
+
+@functools.cache
+def player_esm() -> str:
+    """The live player's anywidget module (``Player._esm``).
+
+    player_widget.js exports ``playerWidget(html)``; the controls' markup goes in as a
+    JSON string literal, so no template engine ever writes into the script.
+    """
+    module = join_modules("player_widget.js")
+    return f"{module}\nexport default playerWidget({js_literal(controls_html())});\n"
+
+
+@functools.cache
+def jsexec_esm() -> str:
+    """The ``%%jsexec`` widget's anywidget module (``JsExec._esm``)."""
+    return join_modules("jsexec.js")
+
+
+@functools.cache
+def player_css() -> str:
+    """The player's stylesheet (``Player._css``; the exported page inlines it too)."""
+    return (template_dir() / "player.css").read_text(encoding="utf-8")
+
+
+@functools.cache
+def jsexec_css() -> str:
+    """The ``%%jsexec`` output's stylesheet (``JsExec._css``)."""
+    return (template_dir() / "jsexec.css").read_text(encoding="utf-8")
+
+
+@functools.cache
+def export_module() -> str:
+    """The exported page's inline module: the player over its embedded frames."""
+    module = join_modules("export_page.js") + "\nmountExport(document);\n"
+    return _check_inline(module, "export_page.js")
+
+
+def export_page(*, label: str, state: dict[str, Any], frames: dict[str, Any]) -> str:
+    """A self-contained HTML page that plays one player offline (export.html).
+
+    ``state``: the widget's traits the player reads (key, label, count, known, fps,
+    loop, autoplay, realtime, start, format, quality); ``frames``: ``{"frames":
+    {"<index>": {"mime", "data" (base64)}}, "ranges": [[first, last], ...]}``. Both go
+    into the page as JSON elements and the label as escaped text: none of them can
+    become markup or script.
+    """
+    return render(
+        "export.html",
+        label=label,
+        css=player_css(),
+        module=export_module(),
+        state=state,
+        frames=frames,
+        limits=LIMITS,
+    )

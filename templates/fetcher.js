@@ -1,0 +1,137 @@
+// Frame requests to the kernel (or an exported file) through a bridge: what is on its
+// way, the measured round trip, and decoding. The player decides what to ask for; this
+// module asks, once per frame and format, keeps at most `window` requests in flight
+// while playing, and hands decoded frames and errors back through callbacks.
+//
+// Decoding is injected (`decode(bytes, mime)`, createImageBitmap in the page) so that
+// the same code runs under Node's test runner.
+
+import { BridgeError } from "./bridge.js";
+import { LIMITS } from "./limits.js";
+
+// The weight of the newest round trip in the running estimates.
+const NEWEST = 0.2;
+
+export class Fetcher {
+  // bridge, key: where frames come from. decode(bytes, mime) -> Promise of a bitmap.
+  // onFrame(i, frame): frame i arrived, decoded ({bitmap, lossless, rtt}).
+  // onError(i, err): frame i failed (err.name is the Python type, or the bridge's).
+  // onSlow(): a single-frame request has waited LIMITS.slowMs; onArrive(): one answered.
+  // now(): a clock in ms.
+  constructor({
+    bridge,
+    key,
+    decode,
+    onFrame = () => {},
+    onError = () => {},
+    onSlow = () => {},
+    onArrive = () => {},
+    now = () => performance.now(),
+  }) {
+    Object.assign(this, { bridge, key, decode, onFrame, onError, onSlow, onArrive, now });
+    this.inflight = new Map(); // index -> {format, promise}, one entry per request
+    this.requests = 0; // requests in flight
+    this.rtt = 50; // ms, a running estimate of a frame request's round trip
+    this.netRtt = 50; // ms, the same without the kernel's drawing time
+    this.counts = { requested: 0, received: 0 };
+  }
+
+  // Whether frame i is on its way (in any format).
+  has(i) {
+    return this.inflight.has(i);
+  }
+
+  measure(rtt, drawingMs) {
+    this.rtt = this.rtt * (1 - NEWEST) + rtt * NEWEST;
+    this.netRtt = this.netRtt * (1 - NEWEST) + Math.max(1, rtt - drawingMs) * NEWEST;
+  }
+
+  // Ask for frame i (once per format); resolves to the frame, or null on error (which
+  // went to onError). A request already on its way is shared.
+  fetch(i, format) {
+    const pending = this.inflight.get(i);
+    if (pending && pending.format === format) return pending.promise;
+    const started = this.now();
+    const slow = setTimeout(() => this.onSlow(), LIMITS.slowMs);
+    const entry = { format };
+    entry.promise = this.bridge
+      .call(this.key, "frame", { index: i, format }, { raw: true })
+      .then(async ({ result, buffers }) => {
+        const bitmap = await this.decode(buffers[0], result.mime);
+        const rtt = this.now() - started;
+        const frame = { bitmap, lossless: result.mime === LIMITS.mime.png, rtt };
+        this.measure(rtt, result.render_ms || 0);
+        this.counts.received += 1;
+        this.onFrame(i, frame);
+        this.onArrive();
+        return frame;
+      })
+      .catch((err) => {
+        this.onError(i, err);
+        return null;
+      })
+      .finally(() => {
+        clearTimeout(slow);
+        this.requests -= 1;
+        if (this.inflight.get(i) === entry) this.inflight.delete(i);
+      });
+    this.inflight.set(i, entry);
+    this.requests += 1;
+    this.counts.requested += 1;
+    return entry.promise;
+  }
+
+  // One request for several frames (a single one goes as `frame`). The kernel stops a
+  // batch at its first failing frame: the frames before it arrive, then the error,
+  // reported for the index that failed.
+  fetchBatch(indices, format) {
+    if (indices.length === 1) {
+      this.fetch(indices[0], format);
+      return;
+    }
+    const started = this.now();
+    const entry = { format };
+    this.requests += 1;
+    this.counts.requested += indices.length;
+    entry.promise = this.bridge
+      .call(this.key, "frames", { indices, format }, { raw: true })
+      .then(async ({ result, buffers }) => {
+        const rtt = this.now() - started;
+        this.measure(rtt, result.frames.reduce((t, m) => t + (m.render_ms || 0), 0));
+        const decoded = await Promise.all(
+          result.frames.map((meta, k) => this.decode(buffers[k], meta.mime)),
+        );
+        result.frames.forEach((meta, k) => {
+          this.counts.received += 1;
+          this.onFrame(meta.index, {
+            bitmap: decoded[k],
+            lossless: meta.mime === LIMITS.mime.png,
+            rtt,
+          });
+        });
+        if (result.error) {
+          const e = result.error;
+          this.onError(e.index, new BridgeError(e.type, e.message, e.traceback));
+        }
+        return null;
+      })
+      .catch((err) => {
+        this.onError(indices[0], err);
+        return null;
+      })
+      .finally(() => {
+        this.requests -= 1;
+        for (const i of indices) if (this.inflight.get(i) === entry) this.inflight.delete(i);
+      });
+    for (const i of indices) this.inflight.set(i, entry);
+  }
+
+  // Ask for `indices` (in order) in batches of `batch`, while fewer than `window`
+  // requests are in flight; the rest are left for a later call.
+  prefetch(indices, { window, batch, format }) {
+    const missing = [...indices];
+    while (missing.length && this.requests < window) {
+      this.fetchBatch(missing.splice(0, batch), format);
+    }
+  }
+}

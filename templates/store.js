@@ -1,0 +1,66 @@
+// The decoded frames a player keeps, ready to draw. A frame is {bitmap, lossless, rtt}.
+//
+// Decoded frames are big (width x height x 4 bytes each) and an ImageBitmap holds its
+// memory until closed, so the store keeps a bounded number, least recently used out
+// first, and closes what it lets go. It never lets go of the frame on screen, nor of the
+// frames about to be shown: evicting those would mean asking the kernel for them again
+// right away.
+
+export class FrameStore {
+  // keep(): how many frames to keep now; protect(): the indices about to be shown (asked
+  // only when something must go).
+  constructor({ keep, protect }) {
+    this.keep = keep;
+    this.protect = protect;
+    this.frames = new Map(); // index -> frame, least recently used first
+    this.shown = null; // the frame on screen
+    this.closed = false;
+  }
+
+  get size() {
+    return this.frames.size;
+  }
+
+  has(i) {
+    return this.frames.has(i);
+  }
+
+  get(i) {
+    return this.frames.get(i);
+  }
+
+  // Keep frame i (replacing an older copy, e.g. a JPEG by its PNG), then evict down to
+  // the bound. After close() the frame is closed at once: nothing will draw it.
+  put(i, frame) {
+    if (this.closed) {
+      frame.bitmap.close();
+      return;
+    }
+    const old = this.frames.get(i);
+    if (old && old.bitmap !== frame.bitmap && old !== this.shown) old.bitmap.close();
+    this.frames.set(i, frame);
+    const keep = this.keep();
+    if (this.frames.size <= keep) return;
+    const needed = this.protect();
+    for (const [j, f] of this.frames) {
+      if (this.frames.size <= keep) break;
+      if (needed.has(j) || f === this.shown) continue;
+      f.bitmap.close();
+      this.frames.delete(j);
+    }
+  }
+
+  // Frame i is on screen now: most recently used, and never evicted while shown.
+  showing(i, frame) {
+    this.shown = frame;
+    this.frames.delete(i);
+    this.frames.set(i, frame);
+  }
+
+  // Close every bitmap; later puts close theirs at once.
+  close() {
+    this.closed = true;
+    for (const frame of this.frames.values()) frame.bitmap.close();
+    this.frames.clear();
+  }
+}
