@@ -16,7 +16,7 @@ export class Fetcher {
   // bridge, key: where frames come from. decode(bytes, mime) -> Promise of a bitmap.
   // onFrame(i, frame): frame i arrived, decoded ({bitmap, lossless, rtt}).
   // onError(i, err): frame i failed (err.name is the Python type, or the bridge's).
-  // onSlow(): a single-frame request has waited LIMITS.slowMs; onArrive(): one answered.
+  // onSlow(): a single-frame request has waited `slowMs`; onArrive(): one answered.
   // now(): a clock in ms.
   constructor({
     bridge,
@@ -27,8 +27,9 @@ export class Fetcher {
     onSlow = () => {},
     onArrive = () => {},
     now = () => performance.now(),
+    slowMs = LIMITS.slowMs,
   }) {
-    Object.assign(this, { bridge, key, decode, onFrame, onError, onSlow, onArrive, now });
+    Object.assign(this, { bridge, key, decode, onFrame, onError, onSlow, onArrive, now, slowMs });
     this.inflight = new Map(); // index -> {format, promise}, one entry per request
     this.requests = 0; // requests in flight
     this.rtt = 50; // ms, a running estimate of a frame request's round trip
@@ -52,7 +53,7 @@ export class Fetcher {
     const pending = this.inflight.get(i);
     if (pending && pending.format === format) return pending.promise;
     const started = this.now();
-    const slow = setTimeout(() => this.onSlow(), LIMITS.slowMs);
+    const slow = setTimeout(() => this.onSlow(), this.slowMs);
     const entry = { format };
     entry.promise = this.bridge
       .call(this.key, "frame", { index: i, format }, { raw: true })

@@ -1,0 +1,180 @@
+// The fetcher: flow control (requests in flight, batch sizes), one request per frame
+// and format, round-trip estimates, counts, and where errors go.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { BridgeError } from "../../templates/bridge.js";
+import { Fetcher } from "../../templates/fetcher.js";
+import { fakeDecode, manualBridge, PNG, settle, sleep } from "./fakes.js";
+
+const bytes = (i) => Uint8Array.from([1, 2, i]);
+const meta = (index, extra = {}) => ({ index, mime: PNG, render_ms: 0, ...extra });
+
+function fetcherOf(options = {}) {
+  const bridge = manualBridge();
+  const got = { frames: [], errors: [], slow: 0, arrived: 0 };
+  let clock = 0;
+  const fetcher = new Fetcher({
+    bridge,
+    key: "k",
+    decode: fakeDecode,
+    onFrame: (i, frame) => got.frames.push([i, frame]),
+    onError: (i, err) => got.errors.push([i, err]),
+    onSlow: () => (got.slow += 1),
+    onArrive: () => (got.arrived += 1),
+    now: () => clock,
+    ...options,
+  });
+  const advance = (ms) => (clock += ms);
+  return { fetcher, bridge, got, advance };
+}
+
+// The kernel's answer to a `frames` call for `indices`.
+function batchReply(indices, error = null) {
+  return {
+    result: { frames: indices.map((i) => meta(i)), error },
+    buffers: indices.map((i) => bytes(i)),
+  };
+}
+
+test("prefetch keeps at most `window` requests in flight, `batch` frames each", () => {
+  const { fetcher, bridge } = fetcherOf();
+  fetcher.prefetch([1, 2, 3, 4, 5, 6, 7, 8, 9], { window: 2, batch: 3, format: "jpeg" });
+  assert.equal(fetcher.requests, 2);
+  assert.deepEqual(
+    bridge.calls.map((c) => [c.method, c.args]),
+    [
+      ["frames", { indices: [1, 2, 3], format: "jpeg" }],
+      ["frames", { indices: [4, 5, 6], format: "jpeg" }],
+    ],
+  );
+  assert.ok(bridge.calls.every((c) => c.options.raw === true));
+  assert.ok([1, 2, 3, 4, 5, 6].every((i) => fetcher.has(i)));
+  assert.equal(fetcher.has(7), false);
+  fetcher.prefetch([7, 8, 9], { window: 2, batch: 3, format: "jpeg" });
+  assert.equal(bridge.calls.length, 2, "the window is full");
+});
+
+test("a request that lands frees its place in the window", async () => {
+  const { fetcher, bridge } = fetcherOf();
+  const flow = { window: 2, batch: 2, format: "jpeg" };
+  fetcher.prefetch([1, 2, 3, 4], flow);
+  bridge.calls[0].answer(batchReply([1, 2]));
+  await settle();
+  assert.equal(fetcher.requests, 1);
+  assert.equal(fetcher.has(1), false);
+  fetcher.prefetch([5, 6, 7], flow);
+  assert.equal(fetcher.requests, 2);
+  assert.deepEqual(bridge.calls[2].args.indices, [5, 6]);
+});
+
+test("a batch of one goes as a single `frame` request", () => {
+  const { fetcher, bridge } = fetcherOf();
+  fetcher.prefetch([4], { window: 2, batch: 3, format: "jpeg" });
+  const [{ method, args }] = bridge.calls;
+  assert.deepEqual([method, args], ["frame", { index: 4, format: "jpeg" }]);
+});
+
+test("one request per frame and format: a second ask shares the first", () => {
+  const { fetcher, bridge } = fetcherOf();
+  const a = fetcher.fetch(3, "png");
+  const b = fetcher.fetch(3, "png");
+  assert.equal(a, b);
+  fetcher.fetch(3, "jpeg");
+  assert.equal(bridge.calls.length, 2);
+  assert.equal(fetcher.counts.requested, 2);
+});
+
+test("decoded frames go to onFrame; the promise resolves to the frame", async () => {
+  const { fetcher, bridge, got } = fetcherOf();
+  const pending = fetcher.fetch(3, "png");
+  bridge.calls[0].answer({ result: meta(3), buffers: [bytes(3)] });
+  const frame = await pending;
+  assert.equal(frame.bitmap.label, 3);
+  assert.equal(frame.bitmap.mime, PNG);
+  assert.equal(frame.lossless, true);
+  assert.deepEqual(got.frames, [[3, frame]]);
+  assert.equal(got.arrived, 1);
+  assert.deepEqual(fetcher.counts, { requested: 1, received: 1 });
+  assert.equal(fetcher.requests, 0);
+  assert.equal(fetcher.has(3), false);
+});
+
+test("round-trip estimates move a fifth of the way; netRtt leaves out the drawing", async () => {
+  const { fetcher, bridge, advance } = fetcherOf();
+  assert.equal(fetcher.rtt, 50);
+  const pending = fetcher.fetch(0, "png");
+  advance(150);
+  bridge.calls[0].answer({ result: meta(0, { render_ms: 50 }), buffers: [bytes(0)] });
+  await pending;
+  assert.equal(fetcher.rtt, 70); // 50 x 0.8 + 150 x 0.2
+  assert.equal(fetcher.netRtt, 60); // 50 x 0.8 + (150 - 50) x 0.2
+});
+
+test("a batch's drawing time is the sum of its frames'", async () => {
+  const { fetcher, bridge, advance } = fetcherOf();
+  fetcher.fetchBatch([0, 1], "jpeg");
+  advance(250);
+  bridge.calls[0].answer({
+    result: { frames: [meta(0, { render_ms: 40 }), meta(1, { render_ms: 60 })], error: null },
+    buffers: [bytes(0), bytes(1)],
+  });
+  await settle();
+  assert.equal(fetcher.rtt, 90); // 50 x 0.8 + 250 x 0.2
+  assert.equal(fetcher.netRtt, 70); // 50 x 0.8 + (250 - 100) x 0.2
+  assert.deepEqual(fetcher.counts, { requested: 2, received: 2 });
+});
+
+test("a failed batch delivers the frames before it, then the failing index's error", async () => {
+  const { fetcher, bridge, got } = fetcherOf();
+  fetcher.fetchBatch([4, 5, 6, 7], "jpeg");
+  const error = {
+    index: 6,
+    type: "ZeroDivisionError",
+    message: "division by zero",
+    traceback: ["tb\n"],
+  };
+  bridge.calls[0].answer(batchReply([4, 5], error));
+  await settle();
+  assert.deepEqual(got.frames.map(([i]) => i), [4, 5]);
+  assert.equal(got.errors.length, 1);
+  const [index, err] = got.errors[0];
+  assert.equal(index, 6);
+  assert.ok(err instanceof BridgeError);
+  assert.equal(err.name, "ZeroDivisionError");
+  assert.equal(err.message, "division by zero");
+  assert.deepEqual(err.traceback, ["tb\n"]);
+  assert.equal(fetcher.requests, 0);
+  assert.ok([4, 5, 6, 7].every((i) => !fetcher.has(i)), "nothing stays marked on its way");
+});
+
+test("a batch the bridge rejects is reported for its first index", async () => {
+  const { fetcher, bridge, got } = fetcherOf();
+  fetcher.fetchBatch([8, 9], "jpeg");
+  bridge.calls[0].fail(new BridgeError("TimeoutError", "frames: no reply within 5 ms"));
+  await settle();
+  assert.equal(got.errors[0][0], 8);
+  assert.equal(got.errors[0][1].name, "TimeoutError");
+  assert.equal(fetcher.requests, 0);
+});
+
+test("a single frame that fails resolves to null and goes to onError", async () => {
+  const { fetcher, bridge, got } = fetcherOf();
+  const pending = fetcher.fetch(2, "png");
+  bridge.calls[0].fail(new BridgeError("FrameOutOfRange", "frame 2 is out of range"));
+  assert.equal(await pending, null);
+  assert.equal(got.errors[0][0], 2);
+  assert.equal(got.errors[0][1].name, "FrameOutOfRange");
+  assert.equal(got.arrived, 0);
+  assert.equal(fetcher.counts.received, 0);
+});
+
+test("a single request says it is slow after slowMs, and not once it landed", async () => {
+  const { fetcher, bridge, got } = fetcherOf({ slowMs: 10 });
+  const quick = fetcher.fetch(0, "png");
+  bridge.calls[0].answer({ result: meta(0), buffers: [bytes(0)] });
+  await quick;
+  fetcher.fetch(1, "png");
+  await sleep(30);
+  assert.equal(got.slow, 1);
+});
