@@ -9,11 +9,12 @@ import re
 import pytest
 from matplotlib import animation
 from PIL import Image
+from support.seed import seed_animation
 
 import ipyanimagic
 from ipyanimagic.export import ExportError
 
-from .test_player import frame, seed_animation
+from .test_player import frame
 
 
 @pytest.fixture

@@ -15,34 +15,13 @@ import pytest
 from IPython.core.error import UsageError
 from matplotlib import animation
 from PIL import Image
+from support.seed import seed_animation
 
 import ipyanimagic
 from ipyanimagic import registry
 from ipyanimagic.dispatcher import ReportedError, dispatch
 from ipyanimagic.frames import FrameOutOfRange, FrameSourceError
 from ipyanimagic.options import PlayerOptionError
-
-
-def seed_animation(frames=100, blit=False, **kw):
-    """The 2013 post's animation."""
-    fig = plt.figure(figsize=(4, 3), dpi=50)
-    ax = plt.axes(xlim=(0, 10), ylim=(-2, 2))
-    (line,) = ax.plot([], [], lw=2)
-
-    def init():
-        line.set_data([], [])
-        return (line,)
-
-    def animate(i):
-        x = np.linspace(0, 10, 200)
-        y = np.cos(i * 0.02 * np.pi) * np.sin(x - i * 0.02 * np.pi)
-        line.set_data(x, y)
-        return (line,)
-
-    anim = animation.FuncAnimation(
-        fig, animate, init_func=init, frames=frames, interval=30, blit=blit, **kw
-    )
-    return fig, anim
 
 
 def frame(player, i, **kw):

@@ -6,6 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from matplotlib import animation
+from support.seed import seed_animation
 
 from ipyanimagic.frames import frame_source
 from ipyanimagic.render import FrameRenderer
@@ -14,24 +15,14 @@ FRAMES = 24
 
 
 def seed(blit=False, grid=False, ticks_in=False):
-    fig = plt.figure(figsize=(3.2, 2.4), dpi=100)
-    ax = plt.axes(xlim=(0, 10), ylim=(-2, 2))
+    """The seed animation, its line crossing the spines (amplitude 2.2, ylim 2)."""
+    fig, anim = seed_animation(FRAMES, size=(3.2, 2.4), dpi=100, amplitude=2.2, blit=blit)
+    (ax,) = fig.axes
     if grid:
         ax.grid(True)
     if ticks_in:
         ax.tick_params(direction="in", length=8)
-    (line,) = ax.plot([], [], lw=2)
-
-    def init():
-        line.set_data([], [])
-        return (line,)
-
-    def step(i):
-        x = np.linspace(0, 10, 300)
-        line.set_data(x, np.cos(i * 0.1) * np.sin(x - i * 0.1) * 2.2)  # crosses the spines
-        return (line,)
-
-    return animation.FuncAnimation(fig, step, init_func=init, frames=FRAMES, blit=blit)
+    return anim
 
 
 def imshow_with_title():
