@@ -6,6 +6,9 @@ import time
 
 import pytest
 
+# A cell that says it is running (flushed at once), then keeps the main thread busy.
+STARTED = "cell started"
+
 
 @pytest.fixture(scope="module")
 def widget(kernel):
@@ -17,7 +20,7 @@ def test_a_request_over_the_comm_gets_its_reply(kernel, widget):
     reply = kernel.request(comm_id, key, "exec", {"code": "x_from_js = 6 * 7\nx_from_js"})
     assert reply["ok"] is True
     assert reply["result"]["result"] == "42"
-    assert kernel.run("print(x_from_js)")["stdout"] == "42\n"
+    assert kernel.run("print(x_from_js)").stdout == "42\n"
 
 
 def test_malformed_requests_each_get_one_error_reply_and_the_kernel_keeps_working(kernel, widget):
@@ -42,7 +45,7 @@ def test_malformed_requests_each_get_one_error_reply_and_the_kernel_keeps_workin
         "BadArguments",
         "ZeroDivisionError",
     ]
-    assert kernel.run("print(1 + 1)")["stdout"] == "2\n"
+    assert kernel.run("print(1 + 1)").stdout == "2\n"
     assert kernel.request(comm_id, key, "eval", {"expr": "2 + 2"})["result"] == 4
 
 
@@ -88,8 +91,11 @@ def test_requests_on_a_subshell_run_on_the_main_thread_after_the_running_cell(ke
     subshell = kernel.create_subshell()
     probe_comm, probe_key = kernel.open_widget(PROBE + "w = probe", subshell)
     comm_id, key = kernel.open_widget("w = ipyanimagic.JsExec('')", subshell)
-    kernel.kc.execute("import time\ntime.sleep(1.5)\ncell_finished_at = time.time()")
-    time.sleep(0.3)  # let the cell start on the main thread
+    cell = kernel.start(
+        f"import time\nprint({STARTED!r}, flush=True)\n"
+        "time.sleep(1.5)\ncell_finished_at = time.time()"
+    )
+    kernel.wait_for_output(cell, STARTED)  # the cell runs on the main thread now
     sent_at = time.time()
     # The subshell really does answer while the cell runs (so the test below means
     # something): a thread-safe method runs at once, on the subshell's thread.
@@ -109,6 +115,7 @@ def test_requests_on_a_subshell_run_on_the_main_thread_after_the_running_cell(ke
     assert thread_name == "MainThread"
     finished = kernel.request(comm_id, key, "get", {"name": "cell_finished_at"})["result"]
     assert sent_at < probe_at < finished <= ran_at
+    assert kernel.wait(cell).status == "ok", cell
 
 
 def test_closing_the_widget_unregisters_it(kernel):
@@ -119,7 +126,7 @@ def test_closing_the_widget_unregisters_it(kernel):
         "w.close()\n"
         f"print(before, {key!r} in registry.keys())"
     )
-    assert res["stdout"] == "True False\n"
+    assert res.stdout == "True False\n"
 
 
 def test_a_comm_message_during_a_cell_leaves_the_cells_figures_alone(kernel):
@@ -128,25 +135,16 @@ def test_a_comm_message_during_a_cell_leaves_the_cells_figures_alone(kernel):
     subshell = kernel.create_subshell()
     probe_comm, probe_key = kernel.open_widget(PROBE + "w = probe", subshell)
     kernel.run("%matplotlib inline\nimport matplotlib.pyplot as plt")
-    kernel.stray.clear()
-    msg_id = kernel.kc.execute(
-        "import time\nfig = plt.figure()\nplt.plot([1, 3, 2])\ntime.sleep(1.5)\n"
-        "print(plt.get_fignums())"
+    cell = kernel.start(
+        "import time\nfig = plt.figure()\nplt.plot([1, 3, 2])\n"
+        f"print({STARTED!r}, flush=True)\ntime.sleep(1.5)\nprint(plt.get_fignums())"
     )
-    time.sleep(0.5)  # the cell has drawn and sleeps
+    kernel.wait_for_output(cell, STARTED)  # the cell has drawn and sleeps
     thread, _ = kernel.request(probe_comm, probe_key, "where_now", subshell_id=subshell)["result"]
     assert thread != "MainThread"  # handled beside the running cell
-    outputs = []
-    while True:
-        m = kernel.kc.get_iopub_msg(timeout=30)
-        if m["parent_header"].get("msg_id") != msg_id:
-            continue
-        if m["msg_type"] == "status" and m["content"]["execution_state"] == "idle":
-            break
-        outputs.append(m)
-    printed = "".join(m["content"]["text"] for m in outputs if m["msg_type"] == "stream")
-    assert printed == "[1]\n", "the cell's figure was closed while the cell ran"
-    pictures = [m for m in outputs if "image/png" in m["content"].get("data", {})]
+    kernel.wait(cell)
+    assert cell.stdout == f"{STARTED}\n[1]\n", "the cell's figure was closed while the cell ran"
+    pictures = [d for d in cell.displays if "image/png" in d.get("data", {})]
     assert len(pictures) == 1, "the cell's figure is not shown under the cell"
 
 
@@ -157,4 +155,4 @@ def test_kernel_execute_shows_the_figures_its_code_drew(kernel, widget):
     reply = kernel.request(comm_id, key, "execute", {"code": "plt.plot([1, 2]);"})
     kinds = [(o["output_type"], "image/png" in o.get("data", {})) for o in reply["result"]]
     assert ("display_data", True) in kinds, reply["result"]
-    assert kernel.run("print(plt.get_fignums())")["stdout"] == "[]\n"
+    assert kernel.run("print(plt.get_fignums())").stdout == "[]\n"

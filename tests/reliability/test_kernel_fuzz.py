@@ -116,9 +116,8 @@ def wire(kernel):
     probe = textwrap.dedent(inspect.getsource(fuzzing._numbers)) + textwrap.dedent(
         inspect.getsource(fuzzing.Probe)
     )
-    res = kernel.run(SETUP.format(probe=probe, make=MAKE))
-    assert res["status"] == "ok", res
-    info = json.loads(res["stdout"].strip().splitlines()[-1])
+    res = kernel.run_ok(SETUP.format(probe=probe, make=MAKE))
+    info = json.loads(res.stdout.strip().splitlines()[-1])
     kernel.kc.session.pack = hostile_pack
     return Wire(kernel, info["comms"]), info["keys"]
 
@@ -152,7 +151,7 @@ def test_hostile_messages_over_a_real_comm_get_exactly_one_reply_each(wire, kern
     run()
     assert kernel.km.is_alive()
     # Still correct: a plain cell, and a call through the same comm.
-    assert kernel.run("print(6 * 7)")["stdout"] == "42\n"
+    assert kernel.run("print(6 * 7)").stdout == "42\n"
     replies = w.exchange(
         w.comms["jsexec"],
         {"id": 1, "key": keys["jsexec"], "method": "eval", "args": {"expr": "6 * 7"}},
@@ -193,7 +192,7 @@ def test_python_that_exits_or_raises_base_exceptions_does_not_end_the_kernel(
     else:
         assert not reply["ok"], reply
     assert kernel.km.is_alive()
-    assert kernel.run("print('alive')")["stdout"] == "alive\n"
+    assert kernel.run("print('alive')").stdout == "alive\n"
 
 
 def test_a_frame_function_that_exits_does_not_end_the_kernel(wire, kernel):
@@ -206,7 +205,7 @@ def test_a_frame_function_that_exits_does_not_end_the_kernel(wire, kernel):
         "q = ipyanimagic.animate(quitter, fig=fig2, frames=4)\n"
         "print(q.key)"
     )
-    q_key = res["stdout"].strip()
+    q_key = res.stdout.strip()
     for method, args in (("frame", {"index": 2}), ("frames", {"indices": [1, 2, 3]})):
         message = {"id": 9, "key": q_key, "method": method, "args": args}
         (reply,) = w.exchange(w.comms["player"], message, [], keys["player"])
@@ -217,4 +216,4 @@ def test_a_frame_function_that_exits_does_not_end_the_kernel(wire, kernel):
         else:
             assert reply["error"]["type"] == "SystemExit"
     assert kernel.km.is_alive()
-    assert kernel.run("print('alive')")["stdout"] == "alive\n"
+    assert kernel.run("print('alive')").stdout == "alive\n"

@@ -37,7 +37,7 @@ def test_rerunning_an_animate_cell_200_times_leaves_what_one_run_leaves(cells, f
     counts = {}
     for run in range(1, RERUNS + 1):
         out = cells.ok(cell, "the-animate-cell")
-        assert any("application/vnd.jupyter.widget-view+json" in d["data"] for d in out["displays"])
+        assert any("application/vnd.jupyter.widget-view+json" in d["data"] for d in out.displays)
         if run in (1, 20, TRACED_FROM, RERUNS):
             counts[run] = cells.census()
         if run == TRACED_FROM:  # tracemalloc from here on (its own tables raise RSS)
@@ -121,14 +121,14 @@ def test_load_and_unload_the_extension_50_times(cells, figures):
         "print(json.dumps([len(mm.registry), 'animate' in mm.magics['line'],"
         " 'jsexec' in mm.magics['cell'], len(ipyanimagic._loaded)]))"
     )
-    before = cells.ok(probe, "probe")["stdout"]
+    before = cells.ok(probe, "probe").stdout
     for _ in range(50):
         cells.ok("%unload_ext ipyanimagic", "unload")
         gone = cells.run("anim = make()\n%animate anim", "gone")
-        assert gone["status"] == "error" and "`%animate` not found" in gone["stdout"], gone
+        assert gone.status == "error" and "`%animate` not found" in gone.printed, gone
         cells.ok("plt.close('all')", "tidy")
         cells.ok("%load_ext ipyanimagic", "load")
-    after = cells.ok(probe, "probe")["stdout"]
+    after = cells.ok(probe, "probe").stdout
     figures.record(
         "life cycle: %unload_ext / %load_ext x50",
         magics_registry_loaded=f"{before.strip()} -> {after.strip()}",
