@@ -1,12 +1,13 @@
-"""Fixtures shared by every test layer.
+"""Fixtures shared by every test layer (shared helpers live in tests/support/).
 
 ``ip_session`` / ``ip``
     A real InteractiveShell (IPython's own test shell).
 ``kernel`` (module)
-    A real IPython kernel through jupyter_client (``tests/kernel/driver.py``).
+    A real IPython kernel through jupyter_client, as a ``KernelDriver``
+    (``tests/support/kernel.py``).
 ``jupyter_server`` (session)
     A JupyterLab server (which also serves Notebook 7) on a free local port, with
-    throw-away config/data/runtime/IPython directories (``tests/browser/lab.py``).
+    throw-away config/data/runtime/IPython directories (``tests/support/lab.py``).
 ``browser`` (session)
     A headless Playwright Chromium using the system ``chromium`` binary.
 ``notebook`` (function)
@@ -32,11 +33,11 @@ import pytest
 from IPython.testing.globalipapp import start_ipython
 
 TESTS = Path(__file__).resolve().parent
-for folder in (TESTS, TESTS / "browser"):  # for ``kernel.driver`` and ``lab``
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
+if str(TESTS) not in sys.path:  # for ``support``
+    sys.path.insert(0, str(TESTS))
 
-import lab  # noqa: E402
+from support import lab  # noqa: E402
+from support.kernel import KernelDriver  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -59,7 +60,6 @@ def ip(ip_session):
 @pytest.fixture(scope="module")
 def kernel() -> Iterator[Any]:
     from jupyter_client.manager import start_new_kernel
-    from kernel.driver import KernelDriver
 
     km, kc = start_new_kernel(kernel_name="python3", startup_timeout=60)
     try:

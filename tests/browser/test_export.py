@@ -4,25 +4,11 @@ from __future__ import annotations
 
 import re
 
-import matplotlib.pyplot as plt
-import numpy as np
-from matplotlib import animation
 from playwright.sync_api import expect
+from support.player import PlayerView
+from support.seed import seed_animation
 
 import ipyanimagic
-
-
-def seed_animation(frames):
-    fig = plt.figure(figsize=(4, 3), dpi=60)
-    ax = plt.axes(xlim=(0, 10), ylim=(-2, 2))
-    (line,) = ax.plot([], [], lw=2)
-
-    def step(i):
-        x = np.linspace(0, 10, 300)
-        line.set_data(x, np.cos(i * 0.02 * np.pi) * np.sin(x - i * 0.02 * np.pi))
-        return (line,)
-
-    return fig, animation.FuncAnimation(fig, step, frames=frames, interval=30)
 
 
 def test_an_exported_file_plays_offline_with_the_same_controls(browser, tmp_path):
@@ -43,17 +29,17 @@ def test_an_exported_file_plays_offline_with_the_same_controls(browser, tmp_path
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     try:
         page.goto(path.as_uri())
-        frame = page.locator("canvas.iam-frame")
-        expect(frame).to_have_attribute("data-frame", "0", timeout=10_000)
-        expect(page.locator(".iam-counter")).to_have_text("1 / 30")
-        page.get_by_role("button", name="Last frame", exact=True).click()
-        expect(frame).to_have_attribute("data-frame", "29")
-        page.get_by_role("button", name="Play", exact=True).click()
+        p = PlayerView(page.locator(".iam-player"))
+        p.expect_frame(0, timeout=10_000)
+        expect(p.counter).to_have_text("1 / 30")
+        p.button("Last frame").click()
+        p.expect_frame(29)
+        p.button("Play").click()
         # From the last frame, Play loops around to the start.
-        expect(frame).to_have_attribute("data-frame", re.compile(r"^[1-9]$"), timeout=10_000)
-        page.get_by_role("button", name="Pause", exact=True).click()
-        page.get_by_role("slider", name="Frame").fill("12")
-        expect(frame).to_have_attribute("data-frame", "12")
+        expect(p.canvas).to_have_attribute("data-frame", re.compile(r"^[1-9]$"), timeout=10_000)
+        p.button("Pause").click()
+        p.slider.fill("12")
+        p.expect_frame(12)
         # The label is text: the title shows it, nothing ran.
         assert page.title() == "Exported <script>alert(1)</script>"
         assert dialogs == []
@@ -82,18 +68,15 @@ def test_an_exported_file_plays_at_60_fps_through_batched_requests(browser, tmp_
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     try:
         page.goto(path.as_uri())
-        frame = page.locator("canvas.iam-frame")
-        expect(frame).to_have_attribute("data-frame", "0", timeout=10_000)
-        page.get_by_role("button", name="Play", exact=True).click()
+        p = PlayerView(page.locator(".iam-player"))
+        p.expect_frame(0, timeout=10_000)
+        p.button("Play").click()
         # Every frame is shown in turn (not realtime), so reaching the last one means
         # every batch was answered; "once" then stops there.
-        expect(frame).to_have_attribute("data-frame", "89", timeout=30_000)
-        expect(page.get_by_role("button", name="Play", exact=True)).to_have_attribute(
-            "aria-pressed", "false"
-        )
-        status = page.locator(".iam-status")
-        expect(status).to_have_text("")
-        assert status.get_attribute("data-kind") != "error"
+        p.expect_frame(89, timeout=30_000)
+        expect(p.button("Play")).to_have_attribute("aria-pressed", "false")
+        expect(p.status).to_have_text("")
+        assert p.status.get_attribute("data-kind") != "error"
         assert errors == []
     finally:
         context.close()

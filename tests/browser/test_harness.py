@@ -3,18 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from lab import KERNELS_SETTINGS_PLUGIN as KERNELS_PLUGIN
 from playwright.sync_api import expect
-
-# True once the page's kernel connection uses the given commsOverSubshells mode
-# (the setting is applied asynchronously after the app has started).
-_KERNEL_COMMS_MODE_JS = """
-(mode) => {
-  const w = window.jupyterapp.shell.currentWidget;
-  const k = w && w.sessionContext.session && w.sessionContext.session.kernel;
-  return !!k && k.commsOverSubshells === mode;
-}
-"""
+from support.lab import KERNELS_SETTINGS_PLUGIN as KERNELS_PLUGIN
 
 
 @pytest.mark.parametrize("app", ["lab", "notebook"])
@@ -49,8 +39,8 @@ def test_lab_page_has_no_page_errors_and_reports_thrown_ones(notebook):
     nb = notebook(["pass"])
     nb.run_cell(0)
     nb.assert_no_page_errors(ignore=())
-    nb.page.evaluate("() => setTimeout(() => { throw new Error('harness-boom') }, 0)")
-    nb.page.wait_for_timeout(200)
+    with nb.page.expect_event("pageerror"):
+        nb.page.evaluate("() => setTimeout(() => { throw new Error('harness-boom') }, 0)")
     with pytest.raises(AssertionError, match="harness-boom"):
         nb.assert_no_page_errors()
 
@@ -73,7 +63,7 @@ def test_lab_kernel_connection_follows_comms_over_subshells_setting(jupyter_serv
     try:
         nb = notebook(["pass"])
         # Lab applies the setting asynchronously after start-up.
-        nb.page.wait_for_function(_KERNEL_COMMS_MODE_JS, arg="disabled", timeout=10_000)
+        nb.wait_for_comms_over_subshells("disabled")
         assert nb.kernel_comms_over_subshells() == "disabled"
     finally:
         jupyter_server.set_lab_setting(KERNELS_PLUGIN, {"commsOverSubshells": None})

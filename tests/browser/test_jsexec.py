@@ -92,10 +92,8 @@ def test_seed_example_1_the_form_sets_a_python_variable(notebook, app):
     out = nb.run_cell(1)
     out.locator("#var_value").fill("it works")
     out.get_by_role("button", name="Set Value").click()
-    # kernel.execute is asynchronous, as in the post: wait until the kernel has it.
-    nb.page.wait_for_timeout(300)
-    nb.run_cell(2)
-    nb.wait_for_text(2, "it works")
+    # kernel.execute is asynchronous, as in the post: ask until the kernel has it.
+    nb.run_cell_until(2, "it works")
     # No global names: the form's function lives in the output's own scope.
     assert nb.page.evaluate("typeof window.set_value") == "undefined"
     nb.assert_no_page_errors()
@@ -272,15 +270,12 @@ def test_pending_promises_reject_when_the_widget_closes(notebook):
         "python.eval('1').then(() => log('resolved'), (e) => log('second ' + e.name));"
     )
     nb = notebook([LOAD, f"import ipyanimagic\nw = ipyanimagic.jsexec({js!r})\nw", "print('ok')"])
-    messages: list[str] = []
-    nb.page.on("console", lambda m: messages.append(m.text))
     nb.run_cell(0)
     nb.run_cell(1)
-    nb.page.wait_for_timeout(1500)
-    nb.run_cell(2)
+    nb.wait_for_console(lambda m: m.startswith("ipyanimagic-test"), count=2)
+    nb.run_cell(2)  # and nothing more comes meanwhile
     nb.wait_for_text(2, "ok")
-    nb.flush_events()
-    ours = sorted(m for m in messages if m.startswith("ipyanimagic-test"))
+    ours = sorted(m for m in nb.console_messages if m.startswith("ipyanimagic-test"))
     assert ours == ["ipyanimagic-test first Disconnected", "ipyanimagic-test second Disconnected"]
     nb.assert_no_page_errors()
 

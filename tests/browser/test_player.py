@@ -6,72 +6,17 @@ import re
 
 import pytest
 from playwright.sync_api import expect
+from support.player import PlayerView
+from support.seed import SEED_CELL
 
-SETUP = """
-%load_ext ipyanimagic
-import numpy as np
-import matplotlib.pyplot as plt
-from matplotlib import animation
-
-def seed(frames=100, interval=30, fail_at=None, dpi=60):
-    fig = plt.figure(figsize=(4, 3), dpi=dpi)
-    ax = plt.axes(xlim=(0, 10), ylim=(-2, 2))
-    line, = ax.plot([], [], lw=2)
-    def init():
-        line.set_data([], [])
-        return line,
-    def animate(i):
-        if i == fail_at:
-            raise ValueError(f"no frame {i} today")
-        x = np.linspace(0, 10, 300)
-        y = np.cos(i * 0.02 * np.pi) * np.sin(x - i * 0.02 * np.pi)
-        line.set_data(x, y)
-        return line,
-    return animation.FuncAnimation(fig, animate, init_func=init, frames=frames, interval=interval)
-"""
-
-
-class PlayerView:
-    """The controls of one player output, by their accessible names."""
-
-    def __init__(self, nb, cell: int):
-        self.nb = nb
-        self.out = nb.output(cell)
-        self.frame = self.out.locator("canvas.iam-frame")
-        self.counter = self.out.locator(".iam-counter")
-        self.status = self.out.get_by_role("status")
-        self.slider = self.out.get_by_role("slider", name="Frame")
-
-    def button(self, name: str):
-        return self.out.get_by_role("button", name=name, exact=True)
-
-    def expect_frame(self, index: int, timeout: float = 15_000):
-        expect(self.frame).to_have_attribute("data-frame", str(index), timeout=timeout)
-
-    def shown(self) -> int:
-        return int(self.frame.get_attribute("data-frame"))
-
-    def record(self) -> None:
-        """Start recording every frame the player shows (a test-only observer)."""
-        self.frame.evaluate(
-            """(canvas) => {
-                canvas.__shown = [];
-                new MutationObserver(() => canvas.__shown.push(Number(canvas.dataset.frame)))
-                    .observe(canvas, {attributes: true, attributeFilter: ["data-frame"]});
-            }"""
-        )
-
-    def recorded(self) -> list[int]:
-        shown = self.frame.evaluate("(canvas) => canvas.__shown")
-        # The observer reports attribute writes; the same frame written twice is one frame.
-        return [f for k, f in enumerate(shown) if k == 0 or shown[k - 1] != f]
+SETUP = "%load_ext ipyanimagic\n" + SEED_CELL  # defines seed(frames=..., fail_at=...)
 
 
 def open_player(notebook, line: str, app: str = "lab", extra: tuple[str, ...] = (), first=0):
     nb = notebook([SETUP, *extra, line], app=app)
     for i in range(len(extra) + 2):
         nb.run_cell(i)
-    view = PlayerView(nb, len(extra) + 1)
+    view = PlayerView.in_output(nb, len(extra) + 1)
     view.expect_frame(first)
     return nb, view
 
@@ -98,13 +43,11 @@ def test_step_buttons_first_last_and_counter(notebook, app):
 def test_play_advances_and_pause_stops(notebook, app):
     nb, p = open_player(notebook, "anim = seed()\n%animate anim --fps 30", app)
     p.button("Play").click()
-    expect(p.frame).not_to_have_attribute("data-frame", re.compile(r"^[0-4]$"), timeout=10_000)
+    expect(p.canvas).not_to_have_attribute("data-frame", re.compile(r"^[0-4]$"), timeout=10_000)
     p.button("Pause").click()
-    nb.page.wait_for_timeout(300)
-    stopped = p.shown()
-    nb.page.wait_for_timeout(500)
-    assert p.shown() == stopped
-    expect(p.out.locator(".iam-fps")).to_have_text("")
+    expect(p.button("Play")).to_have_attribute("aria-pressed", "false")
+    p.expect_still(p.shown(), for_ms=500)
+    expect(p.fps).to_have_text("")
     nb.assert_no_page_errors()
 
 
@@ -113,12 +56,10 @@ def test_reverse_plays_backwards_from_the_start_with_loop(notebook, app):
     nb, p = open_player(notebook, "anim = seed(frames=20)\n%animate anim --fps 30 --loop loop", app)
     p.record()
     p.button("Reverse").click()
-    nb.page.wait_for_function(
-        "(c) => (c.__shown || []).includes(10)", arg=p.frame.element_handle(), timeout=10_000
-    )
+    p.wait_for_shown("frames.includes(10)")
     p.button("Pause").click()
     # From frame 0 backwards: wraps to 19, then down, one frame at a time.
-    assert p.recorded()[:10] == [19, 18, 17, 16, 15, 14, 13, 12, 11, 10]
+    assert p.frames_shown()[:10] == [19, 18, 17, 16, 15, 14, 13, 12, 11, 10]
     nb.assert_no_page_errors()
 
 
@@ -126,13 +67,9 @@ def test_loop_wraps_from_the_last_frame_to_the_first(notebook):
     nb, p = open_player(notebook, "anim = seed(frames=6)\n%animate anim --fps 30 --loop loop")
     p.record()
     p.button("Play").click()
-    nb.page.wait_for_function(
-        "(c) => (c.__shown || []).filter((f) => f === 2).length >= 2",
-        arg=p.frame.element_handle(),
-        timeout=10_000,
-    )
+    p.wait_for_shown("frames.filter((f) => f === 2).length >= 2")
     p.button("Pause").click()
-    assert p.recorded()[:8] == [1, 2, 3, 4, 5, 0, 1, 2]
+    assert p.frames_shown()[:8] == [1, 2, 3, 4, 5, 0, 1, 2]
     nb.assert_no_page_errors()
 
 
@@ -140,19 +77,15 @@ def test_once_stops_at_either_end(notebook):
     nb, p = open_player(notebook, "anim = seed(frames=12)\n%animate anim --fps 60 --loop once")
     p.record()
     p.button("Play").click()
-    p.expect_frame(11)
-    nb.page.wait_for_timeout(400)
-    assert p.shown() == 11
-    assert p.recorded()[-3:] == [9, 10, 11]
+    p.expect_still(11, for_ms=400)
+    assert p.frames_shown()[-3:] == [9, 10, 11]
     expect(p.button("Play")).to_have_attribute("aria-pressed", "false")
     # And at the other end: reversing from frame 3 stops at frame 0.
     p.slider.fill("3")
     p.expect_frame(3)
     p.button("Reverse").click()
-    p.expect_frame(0)
-    nb.page.wait_for_timeout(400)
-    assert p.shown() == 0
-    assert p.recorded()[-4:] == [3, 2, 1, 0]
+    p.expect_still(0, for_ms=400)
+    assert p.frames_shown()[-4:] == [3, 2, 1, 0]
     expect(p.button("Reverse")).to_have_attribute("aria-pressed", "false")
     nb.assert_no_page_errors()
 
@@ -167,11 +100,9 @@ def test_reflect_turns_around_at_both_ends(notebook, app):
     )
     p.record()
     p.button("Play").click()
-    nb.page.wait_for_function(
-        "(c) => (c.__shown || []).length >= 12", arg=p.frame.element_handle(), timeout=10_000
-    )
+    p.wait_for_shown("frames.length >= 12")
     p.button("Pause").click()
-    assert p.recorded()[:11] == [3, 4, 3, 2, 1, 0, 1, 2, 3, 4, 3]
+    assert p.frames_shown()[:11] == [3, 4, 3, 2, 1, 0, 1, 2, 3, 4, 3]
     nb.assert_no_page_errors()
 
 
@@ -188,7 +119,7 @@ def test_the_slider_shows_the_frame_under_the_thumb(notebook, app):
 @pytest.mark.parametrize("app", ["lab", "notebook"])
 def test_keyboard_space_plays_and_arrows_step(notebook, app):
     nb, p = open_player(notebook, "anim = seed()\n%animate anim --fps 30", app)
-    p.out.locator(".iam-player").focus()
+    p.root.focus()
     nb.page.keyboard.press("ArrowRight")
     p.expect_frame(1)
     nb.page.keyboard.press("ArrowRight")
@@ -210,10 +141,9 @@ def test_a_failing_frame_shows_in_the_status_and_the_others_still_work(notebook,
     p.button("Play").click()
     expect(p.status).to_have_text("frame 3: ValueError: no frame 3 today", timeout=10_000)
     expect(p.button("Play")).to_have_attribute("aria-pressed", "false")
-    details = p.out.locator("details.iam-details")
-    expect(details).to_be_visible()
-    details.locator("summary").click()
-    expect(details.locator("pre")).to_contain_text('raise ValueError(f"no frame {i} today")')
+    expect(p.details).to_be_visible()
+    p.details.locator("summary").click()
+    expect(p.details.locator("pre")).to_contain_text('raise ValueError(f"no frame {i} today")')
     p.slider.fill("6")
     p.expect_frame(6)
     expect(p.status).to_have_text("")
@@ -224,7 +154,7 @@ def test_two_players_do_not_interfere(notebook):
     nb = notebook([SETUP, "a = seed()\n%animate a", "b = seed(frames=30)\n%animate b"])
     for i in range(3):
         nb.run_cell(i)
-    first, second = PlayerView(nb, 1), PlayerView(nb, 2)
+    first, second = PlayerView.in_output(nb, 1), PlayerView.in_output(nb, 2)
     first.expect_frame(0)
     second.expect_frame(0)
     second.button("Last frame").click()
@@ -238,8 +168,8 @@ def test_two_players_do_not_interfere(notebook):
 
 
 def test_no_duplicate_static_figure_under_inline(notebook):
-    nb, p = open_player(notebook, "anim = seed()\n%animate anim")
-    out = p.out
+    nb, _ = open_player(notebook, "anim = seed()\n%animate anim")
+    out = nb.output(1)
     expect(out.locator("img")).to_have_count(0)
     expect(out.locator("canvas.iam-frame")).to_have_count(1)
     nb.assert_no_page_errors()
@@ -256,7 +186,7 @@ def test_rerunning_the_cell_fifty_times_keeps_figures_and_registry_bounded(noteb
     nb.run_cell(0)
     for _ in range(50):
         nb.run_cell(1)
-    PlayerView(nb, 1).expect_frame(0)
+    PlayerView.in_output(nb, 1).expect_frame(0)
     nb.run_cell(2)
     nb.wait_for_text(2, "0 1")
     nb.assert_no_page_errors()
@@ -264,15 +194,12 @@ def test_rerunning_the_cell_fifty_times_keeps_figures_and_registry_bounded(noteb
 
 def test_loop_mode_and_speed_controls_change_playback(notebook):
     nb, p = open_player(notebook, "anim = seed(frames=10)\n%animate anim --fps 5 --loop loop")
-    p.out.get_by_role("combobox", name="Loop mode").select_option("once")
-    speed = p.out.get_by_role("spinbutton", name="Frames per second")
-    speed.fill("60")
-    speed.press("Enter")
+    p.loop_mode.select_option("once")
+    p.set_speed(60)
     p.button("Play").click()
     # At 60 fps ten frames take well under the 5 fps pace; "once" stops at the end.
     p.expect_frame(9, timeout=5_000)
-    nb.page.wait_for_timeout(300)
-    assert p.shown() == 9
+    p.expect_still(9, for_ms=300)
     expect(p.button("Play")).to_have_attribute("aria-pressed", "false")
     nb.run_cell(1)  # the controls wrote back to the widget: re-run shows a fresh player
     nb.assert_no_page_errors()
@@ -288,23 +215,19 @@ def test_controls_write_back_to_the_python_object(notebook):
     )
     nb.run_cell(0)
     nb.run_cell(1)
-    p = PlayerView(nb, 1)
+    p = PlayerView.in_output(nb, 1)
     p.expect_frame(0)
-    p.out.get_by_role("combobox", name="Loop mode").select_option("reflect")
-    speed = p.out.get_by_role("spinbutton", name="Frames per second")
-    speed.fill("12")
-    speed.press("Enter")
-    nb.page.wait_for_timeout(300)
-    nb.run_cell(2)
-    nb.wait_for_text(2, "reflect 12.0")
+    p.loop_mode.select_option("reflect")
+    p.set_speed(12)
+    # The page syncs the traits on its own time: ask the kernel until it has them.
+    nb.run_cell_until(2, "reflect 12.0")
 
 
 def test_playing_shows_a_live_fps_readout_and_the_buffered_bar(notebook):
     nb, p = open_player(notebook, "anim = seed(frames=40)\n%animate anim --fps 20")
     p.button("Play").click()
-    expect(p.out.locator(".iam-fps")).to_have_text(re.compile(r"^\d+\.\d fps$"), timeout=5_000)
-    bar = p.out.locator("canvas.iam-buffered")
-    expect(bar).to_have_attribute("data-ranges", re.compile(r"\[\[0,\d+\]"), timeout=5_000)
+    expect(p.fps).to_have_text(re.compile(r"^\d+\.\d fps$"), timeout=5_000)
+    expect(p.buffered).to_have_attribute("data-ranges", re.compile(r"\[\[0,\d+\]"), timeout=5_000)
     p.button("Pause").click()
     nb.assert_no_page_errors()
 
@@ -324,20 +247,18 @@ def test_linked_players_follow_each_other_and_python_sees_the_frame(notebook):
     )
     nb.run_cell(0)
     nb.run_cell(1)
-    out = nb.output(1)
-    left, right = (out.locator("canvas.iam-frame").nth(k) for k in (0, 1))
-    expect(left).to_have_attribute("data-frame", "0", timeout=15_000)
-    out.get_by_role("button", name="Next frame", exact=True).first.click()
-    expect(left).to_have_attribute("data-frame", "1")
-    expect(right).to_have_attribute("data-frame", "1")
+    left, right = (PlayerView(nb.output(1).locator(".iam-player").nth(k)) for k in (0, 1))
+    left.expect_frame(0)
+    left.button("Next frame").click()
+    left.expect_frame(1)
+    right.expect_frame(1)
     nb.run_cell(2)  # from Python: both move
-    expect(left).to_have_attribute("data-frame", "17")
-    expect(right).to_have_attribute("data-frame", "17")
-    out.get_by_role("button", name="Last frame", exact=True).last.click()  # the right one
-    expect(left).to_have_attribute("data-frame", "29")
-    nb.page.wait_for_timeout(300)
-    nb.run_cell(3)
-    nb.wait_for_text(3, "frames 29 29")
+    left.expect_frame(17)
+    right.expect_frame(17)
+    right.button("Last frame").click()
+    left.expect_frame(29)
+    # Both trait changes reach the kernel on their own time: ask until it has them.
+    nb.run_cell_until(3, "frames 29 29")
     nb.assert_no_page_errors()
 
 
@@ -349,15 +270,16 @@ def test_a_screenshot_of_the_player_for_the_readme(notebook, tmp_path):
     from PIL import Image
 
     nb, p = open_player(notebook, "anim = seed(dpi=120)\n%animate anim --start 30", first=30)
+    p.record()
     p.button("Play").click()
-    expect(p.out.locator(".iam-fps")).to_have_text(re.compile(r"fps$"), timeout=5_000)
-    nb.page.wait_for_timeout(600)
+    expect(p.fps).to_have_text(re.compile(r"fps$"), timeout=5_000)
+    p.wait_for_shown("frames.includes(55)")
     p.button("Pause").click()
     target = tmp_path / "player.png"
     if os.environ.get("UPDATE_SCREENSHOTS") == "1":
         target = Path(__file__).resolve().parents[2] / "docs" / "img" / "player.png"
         target.parent.mkdir(exist_ok=True)
-    p.out.locator(".iam-player").screenshot(path=str(target))
+    p.root.screenshot(path=str(target))
     with Image.open(target) as img:
         assert img.width >= 240 and img.height >= 180
         assert len(img.convert("L").getcolors(maxcolors=100000) or []) > 20  # not blank
@@ -374,8 +296,8 @@ def test_the_first_frame_comes_with_the_display_without_a_request(notebook):
     )
     nb.run_cell(0)
     nb.run_cell(1)
-    PlayerView(nb, 1).expect_frame(7)
-    nb.page.wait_for_timeout(500)
+    # Shown at once, and nothing else for a while: a page that asked for frames would have.
+    PlayerView.in_output(nb, 1).expect_still(7, for_ms=500)
     nb.run_cell(2)
     # One frame was ever made (the poster, for the display); the page asked for nothing.
     nb.wait_for_text(2, "rendered 1 hits 0")

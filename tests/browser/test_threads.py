@@ -35,7 +35,10 @@ element.querySelector('button').onclick = async () => {
 };
 """
 
-LONG_CELL = "import time\ntime.sleep(2)\ncell_done = time.time()"
+# Says it is running (the test clicks only then), then keeps the main thread busy.
+LONG_CELL = (
+    "import time\nprint('long cell started', flush=True)\ntime.sleep(2)\ncell_done = time.time()"
+)
 
 
 @pytest.fixture(params=["perCommTarget", "disabled"])
@@ -46,18 +49,12 @@ def comms_mode(request, comms_over_subshells):
 
 def test_calls_made_while_a_cell_runs_run_on_the_main_thread_after_it(notebook, comms_mode):
     nb = notebook(["%load_ext ipyanimagic", PROBE, CALLER, LONG_CELL, "print(repr(cell_done))"])
-    nb.page.wait_for_function(
-        "(mode) => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
-        ".commsOverSubshells === mode",
-        arg=comms_mode,
-    )
+    nb.wait_for_comms_over_subshells(comms_mode, timeout=30)
     for i in range(3):
         nb.run_cell(i)
     # Start the long cell without waiting for it, then click while it runs.
-    nb.cell(3).locator(".jp-InputArea-editor").click()
-    nb.page.keyboard.press("Shift+Enter")
-    expect(nb.cell(3).locator(".jp-InputPrompt")).to_have_text("[*]:")
-    nb.page.wait_for_timeout(300)
+    nb.start_cell(3)
+    nb.wait_for_text(3, "long cell started")
     nb.output(2).get_by_role("button", name="Ask").click()
     report = nb.output(2).locator("pre.report")
     expect(report).not_to_be_empty(timeout=20_000)

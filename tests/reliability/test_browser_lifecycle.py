@@ -10,27 +10,20 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
-
-from .browser_tools import PlayerView, wait_for_recorded
+from support.player import PlayerView
+from support.seed import SEED_CELL
 
 pytestmark = pytest.mark.browser
 
-SETUP = """
-%load_ext ipyanimagic
-import numpy as np, matplotlib.pyplot as plt
-from matplotlib import animation
-import ipyanimagic
+SETUP = (
+    "%load_ext ipyanimagic\nimport ipyanimagic\n"
+    + SEED_CELL
+    + """
 
 def make(phase=0.0):
-    fig, ax = plt.subplots(figsize=(3, 2), dpi=50)
-    ax.set(xlim=(0, 10), ylim=(-1, 1))
-    (line,) = ax.plot([], [])
-    x = np.linspace(0, 10, 200)
-    def step(i):
-        line.set_data(x, np.sin(x - i / 5 + phase))
-        return (line,)
-    return animation.FuncAnimation(fig, step, frames=500, interval=20)
+    return seed(frames=500, size=(3, 2), interval=20, phase=phase)
 """
+)
 
 # A call that is still pending when the kernel goes: it sleeps on the main thread.
 PENDING_CALL = """%%jsexec
@@ -65,12 +58,12 @@ def test_a_kernel_restart_during_play_disconnects_players_and_rejects_pending_ca
     nb.run_cell(0)
     nb.run_cell(1)
     nb.run_cell(2)
-    playing, paused = PlayerView(nb.output(1)), PlayerView(nb.output(2))
+    playing, paused = PlayerView.in_output(nb, 1), PlayerView.in_output(nb, 2)
     playing.expect_frame(0)
     paused.expect_frame(0)
     playing.record()
     playing.button("Play").click()
-    wait_for_recorded(nb.page, playing, 20)
+    playing.wait_for_recorded(20)
     nb.run_cell(3)  # its call holds the kernel: frame requests now wait behind it
     nb.wait_for_text(3, "call sent")
     nb.page.wait_for_timeout(300)
@@ -99,11 +92,11 @@ def test_a_kernel_restart_during_play_disconnects_players_and_rejects_pending_ca
     nb.run_cell(4)
     nb.run_cell(0)
     nb.run_cell(1)
-    again = PlayerView(nb.output(1))
+    again = PlayerView.in_output(nb, 1)
     again.expect_frame(0)
     again.record()
     again.button("Play").click()
-    wait_for_recorded(nb.page, again, 10)
+    again.wait_for_recorded(10)
     expect(again.status).to_have_text("")
     nb.assert_no_page_errors()
     assert nb.console_errors == []
@@ -129,18 +122,18 @@ def test_closing_a_player_during_play_leaves_the_others_playing(notebook, figure
     nb.run_cell(0)
     nb.run_cell(1)
     nb.run_cell(2)
-    doomed, other = PlayerView(nb.output(1)), PlayerView(nb.output(2))
+    doomed, other = PlayerView.in_output(nb, 1), PlayerView.in_output(nb, 2)
     for player in (doomed, other):
         player.expect_frame(0)
         player.button("Play").click()
     other.record()
-    wait_for_recorded(nb.page, other, 10)
+    other.wait_for_recorded(10)
     nb.run_cell(3)
     nb.wait_for_text(3, "1")
     # Closed from Python: the widget manager removes its view, as for any widget.
     expect(nb.output(1).locator(".iam-player")).to_have_count(0, timeout=10_000)
     shown = other.recorded_count()
-    wait_for_recorded(nb.page, other, shown + 20)
+    other.wait_for_recorded(shown + 20)
     expect(other.status).to_have_text("")
     nb.assert_no_page_errors()
     assert nb.console_errors == []

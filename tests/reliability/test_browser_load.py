@@ -12,14 +12,9 @@ import json
 
 import pytest
 from playwright.sync_api import expect
-
-from .browser_tools import (
-    REFERENCE_HASHES,
-    CommTraffic,
-    PlayerView,
-    check_against_reference,
-    wait_for_recorded,
-)
+from support.player import PlayerView, check_against_reference
+from support.seed import SEED_CELL
+from support.traffic import CommTraffic
 
 pytestmark = pytest.mark.browser
 
@@ -28,36 +23,28 @@ FRAMES = 40  # more than a player keeps decoded (32): it must keep asking
 MAX_WINDOW = 4  # templates/player.js: frame requests one player keeps in flight
 MAX_BATCH = 8  # templates/player.js: frames asked for in one request
 
+# Player k: the seed in its own colour, shifted, titled with its number and frame (so
+# that all PLAYERS x FRAMES frames differ).
 SETUP = (
-    """
-%load_ext ipyanimagic
-import json, time
-import numpy as np, matplotlib.pyplot as plt
-from matplotlib import animation
-import ipyanimagic
+    "%load_ext ipyanimagic\nimport json\nimport ipyanimagic\n"
+    + SEED_CELL
+    + f"""
 
-def make(k):
-    fig = plt.figure(figsize=(2, 1.5), dpi=50)
-    ax = fig.add_axes((0.1, 0.1, 0.85, 0.7), xlim=(0, 10), ylim=(-1.2, 1.2))
-    (line,) = ax.plot([], [], lw=2, color=f"C{k}")
-    ax.set_title(f"player {k}", fontsize=8)
-    x = np.linspace(0, 10, 100)
-    def step(i):
-        line.set_data(x, np.sin(x * (1 + k / 4) - i / 2))
-        return (line,)
-    return animation.FuncAnimation(fig, step, frames=FRAMES, interval=40)
-""".replace("FRAMES", str(FRAMES))
-    + REFERENCE_HASHES
+def args(k):
+    return dict(frames={FRAMES}, size=(2, 1.5), interval=40, color=f"C{{k}}", phase=k / 4,
+                title=f"player {{k}}: {{{{i}}}}")
+"""
 )
 
 PLAYERS_CELL = (
-    f"players = [ipyanimagic.animate(make(k), fps=25, format='png') for k in range({PLAYERS})]\n"
+    "players = [ipyanimagic.animate(seed(**args(k)), fps=25, format='png')"
+    f" for k in range({PLAYERS})]\n"
     "import ipywidgets\n"
     "grid = ipywidgets.Layout(grid_template_columns='repeat(3, 270px)')\n"
     "ipywidgets.GridBox(players, layout=grid)"
 )
 REFERENCE_CELL = (
-    f"print(json.dumps([reference_hashes(make, {FRAMES}, k) for k in range({PLAYERS})]))"
+    f"print(json.dumps([reference_hashes({FRAMES}, **args(k)) for k in range({PLAYERS})]))"
 )
 
 RUN_CELL = """async (code) => {
@@ -92,7 +79,7 @@ def test_eight_players_at_once_each_show_their_own_frames(notebook, figures):
     for view in views:
         view.button("Play").click()
     for view in views:
-        wait_for_recorded(nb.page, view, FRAMES + 5, timeout=120_000)
+        view.wait_for_recorded(FRAMES + 5, timeout=120_000)
 
     # A cell run meanwhile (sent as the notebook sends a cell, without moving the
     # page: a player scrolled out of view stops, by design).
@@ -100,7 +87,7 @@ def test_eight_players_at_once_each_show_their_own_frames(notebook, figures):
     assert printed == "responsive\n"
     playing = [view.recorded_count() for view in views]
     for view, count in zip(views, playing, strict=True):
-        wait_for_recorded(nb.page, view, count + 5, timeout=60_000)  # still playing
+        view.wait_for_recorded(count + 5, timeout=60_000)  # still playing
     for view in views:
         view.button("Pause").click()
 
@@ -109,10 +96,7 @@ def test_eight_players_at_once_each_show_their_own_frames(notebook, figures):
     assert len({h for ref in references for h in ref}) == PLAYERS * FRAMES  # all differ
     shown = []
     for view, reference in zip(views, references, strict=True):
-        nb.page.wait_for_function(
-            "(c) => c.__record.every((e) => e.hash !== null)", arg=view.canvas.element_handle()
-        )
-        records = view.recorded()
+        records = view.drawn()
         assert check_against_reference(records, reference) == set(range(FRAMES))
         shown.append(len(records))
         expect(view.status).to_have_text("")

@@ -15,39 +15,22 @@ import time
 
 import pytest
 from playwright.sync_api import expect
-
-from .browser_tools import (
-    REFERENCE_HASHES,
-    PlayerView,
-    check_against_reference,
-    output_png,
-    start_cell,
-    wait_for_recorded,
-)
+from support.player import PlayerView, check_against_reference
+from support.seed import SEED_CELL
 
 pytestmark = pytest.mark.browser
 
 FRAMES = 24
+# The seed with a mathtext title that changes every frame.
+SEED_ARGS = dict(
+    frames=FRAMES, size=(3, 2), dpi=60, interval=50, title=r"frame {i}: $\alpha_{{{i}}}$"
+)
 
 SETUP = (
-    """
-%load_ext ipyanimagic
-%matplotlib inline
-import json, time
-import numpy as np
-import matplotlib.pyplot as plt
-from matplotlib import animation
-
-def make_anim():
-    fig = plt.figure(figsize=(3, 2), dpi=60)
-    ax = fig.add_axes((0.12, 0.12, 0.8, 0.75), xlim=(0, 10), ylim=(-1.5, 1.5))
-    line, = ax.plot([], [], lw=2)
-    x = np.linspace(0, 10, 200)
-    def step(i):
-        line.set_data(x, np.sin(x - i * 0.25))
-        ax.set_title(f"frame {i}: $\\\\alpha_{{{i}}}$", fontsize=9)
-        return line,
-    return animation.FuncAnimation(fig, step, frames=FRAMES, interval=50)
+    "%load_ext ipyanimagic\n%matplotlib inline\nimport json, time\n"
+    + SEED_CELL
+    + f"\n\nSEED_ARGS = {SEED_ARGS!r}\n"
+    + """
 
 def busy_figure(pause):
     # Text, mathtext, many artists, drawn over and over: matplotlib's shared caches
@@ -61,16 +44,15 @@ def busy_figure(pause):
         fig.canvas.draw()
         time.sleep(pause)
     return fig
-""".replace("FRAMES", str(FRAMES))
-    + REFERENCE_HASHES
+"""
 )
 
 CELLS = [
     SETUP,
-    "anim = make_anim()\n%animate anim --fps 20 --loop loop --format png",
+    "anim = seed(**SEED_ARGS)\n%animate anim --fps 20 --loop loop --format png",
     "fig = busy_figure(0.06)",  # runs ~3 s; shown inline at its end
     "fig = busy_figure(0)",  # the same figure when nothing else happens
-    f"print(json.dumps(reference_hashes(make_anim, {FRAMES})))",
+    f"print(json.dumps(reference_hashes({FRAMES}, **SEED_ARGS)))",
 ]
 
 
@@ -83,35 +65,32 @@ def test_playing_while_a_long_cell_plots_corrupts_nothing(
     nb.wait_for_comms_over_subshells(mode)
     nb.run_cell(0)
     nb.run_cell(1)
-    player = PlayerView(nb.output(1))
+    player = PlayerView.in_output(nb, 1)
     player.expect_frame(0)
     player.record()
     player.button("Play").click()
-    wait_for_recorded(nb.page, player, 10)
+    player.wait_for_recorded(10)
 
     before = player.recorded_count()
     started = time.monotonic()
-    start_cell(nb, 2)
+    nb.start_cell(2)
     prompt = nb.cell(2).locator(".jp-InputPrompt")
     expect(prompt).to_have_text("[*]:", timeout=10_000)
     expect(prompt).to_have_text("[3]:", timeout=60_000)
     cell_seconds = time.monotonic() - started
     during = player.recorded_count() - before
     # Playing goes on after the cell, frames drawn on the main thread again.
-    wait_for_recorded(nb.page, player, player.recorded_count() + 20)
+    player.wait_for_recorded(player.recorded_count() + 20)
     player.button("Pause").click()
 
     nb.run_cell(3)
     nb.run_cell(4)
     reference = json.loads(nb.output(4).inner_text())
-    nb.page.wait_for_function(
-        "(c) => c.__record.every((e) => e.hash !== null)", arg=player.canvas.element_handle()
-    )
-    records = player.recorded()
+    records = player.drawn()
     shown = check_against_reference(records, reference)
     assert len(shown) == FRAMES  # it looped: every frame was drawn, and right
 
-    busy, calm = output_png(nb, 2), output_png(nb, 3)
+    busy, calm = nb.output_png(2), nb.output_png(3)
     assert busy.shape == calm.shape and (busy == calm).all(), "the cell's figure differs"
 
     expect(player.status).to_have_text("")

@@ -3,6 +3,10 @@
 ``seed``     the 2013 post's animation, once: ``seed_animation()`` here, ``SEED_CELL`` for
              a kernel, reference renderings of its frames.
 ``kernel``   ``KernelDriver``: execute requests, their outputs, widget comms, one iopub loop.
+``lab``      the real-browser harness: a JupyterLab server, Chromium, ``NotebookPage``.
+``player``   ``PlayerView``: one player on a page, its controls and what it showed.
+``traffic``  ``CommTraffic``: the comm messages on a page's kernel websocket.
 
-Importable as ``support`` (tests/conftest.py puts tests/ on ``sys.path``).
+Importable as ``support`` (tests/conftest.py puts tests/ on ``sys.path``). Every module
+but ``seed`` and ``kernel`` needs Playwright.
 """
