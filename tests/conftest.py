@@ -1,4 +1,11 @@
-"""Fixtures shared by every test layer (shared helpers live in tests/support/).
+"""Fixtures shared by every test layer, and the one place test markers are set.
+
+Markers
+-------
+``pytest_collection_modifyitems`` below marks by where a test lives: ``browser`` for
+tests/browser/, tests/reliability/test_browser_*.py and any test that opens a notebook
+in the browser; ``kernel`` for tests/kernel/ and the reliability modules that drive a
+real kernel. Shared helpers live in tests/support/.
 
 ``ip_session`` / ``ip``
     A real InteractiveShell (IPython's own test shell).
@@ -38,6 +45,27 @@ if str(TESTS) not in sys.path:  # for ``support``
 
 from support import lab  # noqa: E402
 from support.kernel import KernelDriver  # noqa: E402
+
+# Where each marker comes from: a test's folder or module, relative to tests/ ...
+MARKED_PATHS = {
+    "browser": ("browser/", "reliability/test_browser_"),
+    "kernel": ("kernel/", "reliability/test_kernel_", "reliability/test_lifecycle.py"),
+}
+# ... or, elsewhere, a fixture that only a test in the browser uses.
+BROWSER_FIXTURES = {"notebook", "browser", "jupyter_server", "comms_over_subshells"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        try:
+            where = Path(str(item.path)).resolve().relative_to(TESTS).as_posix()
+        except ValueError:
+            continue
+        marks = {m for m, paths in MARKED_PATHS.items() if where.startswith(paths)}
+        if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            marks.add("browser")
+        for mark in sorted(marks):
+            item.add_marker(mark)
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,6 @@ from playwright.sync_api import expect
 from support.player import PlayerView
 from support.seed import SEED_CELL
 
-pytestmark = pytest.mark.browser
-
 SETUP = (
     "%load_ext ipyanimagic\nimport ipyanimagic\n"
     + SEED_CELL

@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from playwright.sync_api import expect
 from support.player import PlayerView, check_against_reference
 from support.seed import SEED_CELL
 from support.traffic import CommTraffic
-
-pytestmark = pytest.mark.browser
 
 PLAYERS = 8
 FRAMES = 40  # more than a player keeps decoded (32): it must keep asking

@@ -18,8 +18,6 @@ from playwright.sync_api import expect
 from support.player import PlayerView, check_against_reference
 from support.seed import SEED_CELL
 
-pytestmark = pytest.mark.browser
-
 FRAMES = 24
 # The seed with a mathtext title that changes every frame.
 SEED_ARGS = dict(

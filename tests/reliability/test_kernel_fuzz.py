@@ -27,8 +27,6 @@ from .fuzzing import faults, judge, requests, utf8_encodable
 from .helpers import Counter, check_reply, expected_id, fuzz, materialize
 from .kernel_cells import MAKE
 
-pytestmark = pytest.mark.kernel
-
 SETUP = """
 import json, math
 from concurrent.futures import Future

@@ -18,8 +18,6 @@ from ipyanimagic.dispatcher import dispatch
 from .helpers import SandboxShell
 from .kernel_cells import CENSUS, Cells
 
-pytestmark = pytest.mark.kernel
-
 RERUNS = 200
 TRACED_FROM = 150
 

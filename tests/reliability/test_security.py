@@ -93,7 +93,6 @@ def test_every_html_template_is_autoescaped():
     assert env.from_string("{{ v }}").render(v="<script>") == "&lt;script&gt;"
 
 
-@pytest.mark.browser
 def test_markup_in_labels_titles_and_template_values_shows_as_text(notebook, figures):
     setup = (
         "%load_ext ipyanimagic\n"
