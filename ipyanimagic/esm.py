@@ -35,6 +35,7 @@ from .templates import render, template_dir
 
 __all__ = [
     "JoinError",
+    "controls_html",
     "export_module",
     "export_page",
     "join_modules",
@@ -226,7 +227,7 @@ def join_modules(entry: str, folder: Path | None = None) -> str:
     return "\n".join(parts)
 
 
-def js_literal(value: Any) -> str:
+def _js_literal(value: Any) -> str:
     """``value`` as a JavaScript literal that is safe in a module and in an HTML script."""
     text = json.dumps(value, ensure_ascii=False)
     for char in "<>&\u2028\u2029":
@@ -256,7 +257,7 @@ def player_esm() -> str:
     JSON string literal, so no template engine ever writes into the script.
     """
     module = join_modules("player_widget.js")
-    return f"{module}\nexport default playerWidget({js_literal(controls_html())});\n"
+    return f"{module}\nexport default playerWidget({_js_literal(controls_html())});\n"
 
 
 @functools.cache

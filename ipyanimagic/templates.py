@@ -1,8 +1,12 @@
-"""Load and render the Jinja templates of the page side (HTML, CSS, ES modules).
+"""Where the page side's files are, and the Jinja environment for its HTML templates.
 
-The templates live in the repository's top-level ``templates/`` folder; the wheel
+The page files live in the repository's top-level ``templates/`` folder; the wheel
 carries them as ``ipyanimagic/templates``. A source checkout (editable install) has no
 such folder inside the package, so the repository folder is used instead.
+
+Only the HTML (``player.html``, ``export.html``) goes through Jinja, autoescaped. The
+JavaScript is plain ES modules, joined by :mod:`ipyanimagic.esm` without a template
+engine, so that no value is ever spliced into script source by one.
 """
 
 from __future__ import annotations
@@ -43,5 +47,5 @@ def environment() -> jinja2.Environment:
 
 
 def render(name: str, **context: Any) -> str:
-    """Render one template by file name."""
+    """Render one template by file name (HTML is autoescaped; undefined names are errors)."""
     return environment().get_template(name).render(**context)
