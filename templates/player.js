@@ -60,7 +60,7 @@ class Player {
     });
 
     this.view.loop = model.get("loop");
-    this.view.speed = model.get("fps");
+    this.view.showSpeed(model.get("fps"));
     this.bind();
     this.updateRange();
     this.showPosterOrFetch(model.get("poster"));
@@ -116,7 +116,7 @@ class Player {
       seek: (i) => this.stopAndGo(i),
       loop: (mode) => this.sync("loop", mode),
       speed: () => {
-        this.view.speed = this.fps;
+        this.view.showSpeed(this.fps);
         this.sync("fps", this.fps);
       },
     });

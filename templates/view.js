@@ -74,10 +74,11 @@ export class PlayerView {
   set loop(mode) {
     this.loopSelect.value = mode;
   }
+  // What the speed field holds, as typed.
   get speedText() {
     return this.speedInput.value;
   }
-  set speed(fps) {
+  showSpeed(fps) {
     this.speedInput.value = String(Math.round(fps * 100) / 100);
   }
   // The measured fps shown, or NaN when not playing.
