@@ -42,14 +42,19 @@ def _frames_to_export(pipeline: FramePipeline, which: str) -> list[int]:
 def export_html(
     player: Player,
     path: str | Path,
-    *,
     frames: str = "all",
+    *,
     format: str = "png",
     quality: int | None = None,
     max_mb: float = 100,
     progress: bool = True,
 ) -> Path:
-    """Write ``player`` as one offline HTML file; return its path."""
+    """Write a self-contained HTML file that plays offline, with the same controls.
+
+    ``frames``: "all" (rendered now, with a progress bar) or "cached" (the frames the
+    kernel already holds). The size is estimated first; over ``max_mb`` it raises
+    :class:`ExportError` instead of leaving frames out. Returns the file's path.
+    """
     format = check_format(format, ExportError)
     q = check_quality(player.quality if quality is None else quality, ExportError)
     pipeline = player.pipeline
@@ -105,7 +110,8 @@ def save_movie(
     dpi: float | None = None,
     progress: bool = True,
 ) -> Path:
-    """Write every frame to a GIF (Pillow) or MP4/WebM/... (ffmpeg) with matplotlib's writers."""
+    """Write a GIF (Pillow) or MP4 / WebM (ffmpeg) of every frame, with matplotlib's
+    writers; returns the file's path."""
     from matplotlib import animation
 
     out = Path(path)

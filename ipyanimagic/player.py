@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 from concurrent.futures import Future
-from pathlib import Path
 from typing import Any
 
 import traitlets
@@ -19,18 +18,14 @@ from matplotlib.figure import Figure
 from . import futures, ownership
 from .dispatcher import ReportedError, WithBuffers, describe, expose
 from .esm import player_css, player_esm
+from .export import export_html, save_movie
 from .frames import FrameSource
 from .limits import CACHE_MB_DEFAULT, LOOP_MODES, PLAYER_FORMATS, QUALITY_DEFAULT
 from .options import check_batch, check_format, check_quality, page_report
 from .pipeline import EncodedFrame, FramePipeline
-from .templates import render as render_template
 from .transport import BridgeWidget
 
 __all__ = ["Player"]
-
-
-def _html() -> str:
-    return render_template("player.html")
 
 
 class Player(BridgeWidget):
@@ -183,46 +178,10 @@ class Player(BridgeWidget):
 
     # -- export --------------------------------------------------------------------
 
-    def save_html(
-        self,
-        path: str | Path,
-        frames: str = "all",
-        *,
-        format: str = "png",
-        quality: int | None = None,
-        max_mb: float = 100,
-        progress: bool = True,
-    ) -> Path:
-        """Write a self-contained HTML file that plays offline, with the same controls.
-
-        ``frames``: "all" (rendered now, with a progress bar) or "cached" (the frames the
-        kernel already holds). The size is estimated first; over ``max_mb`` it raises
-        :class:`~ipyanimagic.export.ExportError` instead of leaving frames out.
-        """
-        from .export import export_html
-
-        return export_html(
-            self,
-            path,
-            frames=frames,
-            format=format,
-            quality=quality,
-            max_mb=max_mb,
-            progress=progress,
-        )
-
-    def save(
-        self,
-        path: str | Path,
-        *,
-        fps: float | None = None,
-        dpi: float | None = None,
-        progress: bool = True,
-    ) -> Path:
-        """Write a GIF (Pillow) or MP4 / WebM (ffmpeg) of every frame."""
-        from .export import save_movie
-
-        return save_movie(self, path, fps=fps, dpi=dpi, progress=progress)
+    #: ``player.save_html(path, frames="all", *, format, quality, max_mb, progress)``
+    save_html = export_html
+    #: ``player.save(path, *, fps, dpi, progress)``: GIF, MP4, WebM
+    save = save_movie
 
     # -- life cycle --------------------------------------------------------------
 

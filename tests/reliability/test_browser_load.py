@@ -15,10 +15,10 @@ from support.player import PlayerView, check_against_reference
 from support.seed import SEED_CELL
 from support.traffic import CommTraffic
 
+from ipyanimagic.limits import MAX_BATCH, MAX_WINDOW
+
 PLAYERS = 8
 FRAMES = 40  # more than a player keeps decoded (32): it must keep asking
-MAX_WINDOW = 4  # templates/player.js: frame requests one player keeps in flight
-MAX_BATCH = 8  # templates/player.js: frames asked for in one request
 
 # Player k: the seed in its own colour, shifted, titled with its number and frame (so
 # that all PLAYERS x FRAMES frames differ).

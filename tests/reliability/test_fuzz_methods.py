@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 import ipyanimagic
 from ipyanimagic.dispatcher import dispatch
+from ipyanimagic.limits import MAX_BATCH
 
 from .helpers import (
     BIG,
@@ -46,7 +47,6 @@ from .helpers import (
 )
 
 FRAMES = 6
-MAX_BATCH = 16  # what the kernel takes in one ``frames`` request (player.MAX_BATCH)
 
 
 def depth(value: Any) -> int:
