@@ -1,7 +1,8 @@
 """ipyanimagic: JavaScript <-> Python calls in Jupyter, and kernel-rendered animations.
 
 ``%load_ext ipyanimagic`` registers the magics; everything they do is also available
-as plain functions here.
+as plain functions here. The package is also a Jupyter server extension
+(``ipyanimagic.serverext``: TCP_NODELAY on the kernel websockets).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from .animation import animate
 from .dispatcher import WithBuffers, expose
 from .jsexec import JsExec, jsexec
 from .player import Player
+from .serverext import _jupyter_server_extension_points as _jupyter_server_extension_points
 from .transport import BridgeWidget
 
 __version__ = "0.1.0"  # the one place the version is written (pyproject reads it)

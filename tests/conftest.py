@@ -21,6 +21,10 @@ real kernel. Shared helpers live in tests/support/.
     ``open_notebook(cells, app="lab", name=None, on_page=None) -> NotebookPage``: writes a notebook,
     opens it in a fresh browser context and waits for an idle, connected kernel.
     Contexts and kernel sessions are closed after the test.
+``serverapp`` (function)
+    ``make(**traits) -> ServerApp``: a real jupyter_server ``ServerApp`` initialized with
+    only the ``ipyanimagic`` server extension (no HTTP server, no kernels), its log also
+    going to ``caplog``; throw-away config/data/runtime directories.
 ``comms_over_subshells`` (function)
     ``set_mode(mode)``: JupyterLab's ``commsOverSubshells`` for notebooks opened next
     (None: Lab's default); the user setting is put back afterwards.
@@ -156,3 +160,36 @@ def comms_over_subshells(
         yield set_mode
     finally:
         jupyter_server.set_lab_setting(plugin, {"commsOverSubshells": before})
+
+
+@pytest.fixture
+def serverapp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> Iterator[Callable[..., Any]]:
+    from jupyter_server.gateway.gateway_client import GatewayClient
+    from jupyter_server.serverapp import ServerApp
+
+    for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR"):
+        (tmp_path / var).mkdir()
+        monkeypatch.setenv(var, str(tmp_path / var))
+    made: list[Any] = []
+
+    def make(**traits: Any) -> Any:
+        ServerApp.clear_instance()
+        GatewayClient.clear_instance()
+        app = ServerApp(
+            jpserver_extensions={"ipyanimagic": True},
+            root_dir=str(tmp_path),
+            open_browser=False,
+            **traits,
+        )
+        app.log.addHandler(caplog.handler)
+        made.append(app)
+        app.initialize(argv=[], find_extensions=False, new_httpserver=False)
+        return app
+
+    yield make
+    for app in made:
+        app.log.removeHandler(caplog.handler)
+    ServerApp.clear_instance()
+    GatewayClient.clear_instance()
