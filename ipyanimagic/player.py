@@ -9,6 +9,7 @@ players; export.py writes them to files.
 from __future__ import annotations
 
 import base64
+import json
 from concurrent.futures import Future
 from typing import Any
 
@@ -197,8 +198,17 @@ def _describe_frame_error(index: int, exc: Exception) -> dict[str, Any]:
     """What the page shows of a frame that failed: its index, type, message, traceback."""
     reported = exc if isinstance(exc, ReportedError) else None
     return {
-        "index": index,
+        # A bad index from the page (NaN, say) cannot travel back as JSON: say null.
+        "index": index if _is_json(index) else None,
         "type": reported.kind if reported else type(exc).__name__,
         "message": reported.message if reported else describe(exc),
         "traceback": reported.traceback if reported else [],
     }
+
+
+def _is_json(value: Any) -> bool:
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        return False
+    return True

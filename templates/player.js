@@ -4,6 +4,11 @@
 // them decoded, and the view draws them and the controls. The bridge is the kernel (over
 // the widget's comm, bridge.js) or, in an exported file, the embedded frames
 // (offline_bridge.js): the player cannot tell which.
+//
+// Why this file is long (~420 lines): it is the one state machine of a player (the frame
+// shown, the frame wanted, the direction) and every control, tick and reply changes that
+// one state. Its pure rules live in clock.js and are unit-tested there; cutting the rest
+// into modules would spread one state over several files, so it is kept whole.
 
 import * as clock from "./clock.js";
 import { Fetcher } from "./fetcher.js";

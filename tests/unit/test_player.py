@@ -21,6 +21,7 @@ import ipyanimagic
 from ipyanimagic import registry
 from ipyanimagic.dispatcher import ReportedError, dispatch
 from ipyanimagic.frames import FrameOutOfRange, FrameSourceError
+from ipyanimagic.limits import MAX_BATCH
 from ipyanimagic.options import PlayerOptionError
 
 
@@ -475,7 +476,19 @@ def test_frames_stops_at_the_first_failure_and_says_which(players):
     assert past_end["error"]["type"] == "FrameOutOfRange"
 
 
-@pytest.mark.parametrize("indices", [[], list(range(17)), "0,1", None, [0, "1"]])
+def test_a_batch_stopped_by_an_index_that_is_not_json_says_null(players):
+    _, anim = seed_animation(frames=20)
+    p = play(players, anim)
+    content = dispatch(
+        {"id": 1, "key": p.key, "method": "frames", "args": {"indices": [2, math.nan]}}
+    ).content
+    assert content["ok"], content
+    assert [m["index"] for m in content["result"]["frames"]] == [2]
+    assert content["result"]["error"]["index"] is None
+    assert content["result"]["error"]["type"] == "TypeError"
+
+
+@pytest.mark.parametrize("indices", [[], list(range(MAX_BATCH + 1)), "0,1", None, [0, "1"]])
 def test_frames_refuses_a_bad_list(players, indices):
     _, anim = seed_animation(frames=20)
     p = play(players, anim)
