@@ -59,9 +59,7 @@ def test_a_kernel_restart_during_play_disconnects_players_and_rejects_pending_ca
     playing, paused = PlayerView.in_output(nb, 1), PlayerView.in_output(nb, 2)
     playing.expect_frame(0)
     paused.expect_frame(0)
-    playing.record()
-    playing.button("Play").click()
-    playing.wait_for_recorded(20)
+    playing.play_recording(20)
     nb.run_cell(3)  # its call holds the kernel: frame requests now wait behind it
     nb.wait_for_text(3, "call sent")
     nb.page.wait_for_timeout(300)
@@ -92,9 +90,7 @@ def test_a_kernel_restart_during_play_disconnects_players_and_rejects_pending_ca
     nb.run_cell(1)
     again = PlayerView.in_output(nb, 1)
     again.expect_frame(0)
-    again.record()
-    again.button("Play").click()
-    again.wait_for_recorded(10)
+    again.play_recording(10)
     expect(again.status).to_have_text("")
     nb.assert_no_page_errors()
     assert nb.console_errors == []

@@ -65,9 +65,7 @@ def test_playing_while_a_long_cell_plots_corrupts_nothing(
     nb.run_cell(1)
     player = PlayerView.in_output(nb, 1)
     player.expect_frame(0)
-    player.record()
-    player.button("Play").click()
-    player.wait_for_recorded(10)
+    player.play_recording(10)
 
     before = player.recorded_count()
     started = time.monotonic()

@@ -142,6 +142,12 @@ class PlayerView:
             timeout=timeout,
         )
 
+    def play_recording(self, frames: int) -> None:
+        """Record, press Play, and wait until ``frames`` frames are recorded."""
+        self.record()
+        self.button("Play").click()
+        self.wait_for_recorded(frames)
+
     def wait_for_shown(self, condition: str, timeout: float = 10_000) -> None:
         """Wait until ``condition``, a JavaScript expression over ``frames`` (what
         ``frames_shown()`` would return), holds; e.g. ``"frames.includes(10)"``."""
