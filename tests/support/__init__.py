@@ -6,6 +6,7 @@
 ``lab``      the real-browser harness: a JupyterLab server, Chromium, ``NotebookPage``.
 ``player``   ``PlayerView``: one player on a page, its controls and what it showed.
 ``traffic``  ``CommTraffic``: the comm messages on a page's kernel websocket.
+``voila``    a Voila server on test notebooks and its pages (``VoilaPage``).
 
 Importable as ``support`` (tests/conftest.py puts tests/ on ``sys.path``). Every module
 but ``seed`` and ``kernel`` needs Playwright.
