@@ -20,6 +20,14 @@ import { PlayerView } from "./view.js";
 const [PNG, JPEG] = LIMITS.formats;
 const [AUTO] = LIMITS.playerFormats;
 const REPORT_TIMEOUT_MS = 5000;
+// Voila's page (its <body data-voila>) never tells widgets that its kernel stopped
+// (culled, crashed, server stopped: measured with Voila 0.5.13), so there the only sign
+// is that no reply comes; elsewhere the bridge hears of it and the player says
+// "disconnected" at once.
+const IN_VOILA = typeof document !== "undefined" && document.body?.dataset.voila === "voila";
+const NO_REPLY = IN_VOILA
+  ? "no reply from the kernel (busy, or stopped: Voila does not tell the page; reload it)"
+  : "no reply from the kernel (is a cell running?)";
 
 // Decoded off the main thread by the browser.
 export function decodeImage(bytes, mime) {
@@ -245,7 +253,7 @@ class Player {
     this.lastError = err;
     const text =
       err.name === "TimeoutError"
-        ? `frame ${i}: no reply from the kernel (is a cell running?)`
+        ? `frame ${i}: ${NO_REPLY}`
         : `frame ${i}: ${err.name}: ${err.message}`;
     this.view.showError(text, err.traceback || []);
   }

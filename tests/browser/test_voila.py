@@ -23,6 +23,8 @@ from support.seed import SEED_CELL
 # The 2013 post's examples exactly as the JupyterLab / Notebook 7 tests run them.
 from test_jsexec import SEED_CODE_BOX, SEED_FORM
 
+from ipyanimagic.limits import FRAME_TIMEOUT_MS
+
 LOAD = "%load_ext ipyanimagic"
 SETUP = LOAD + "\n" + SEED_CELL
 
@@ -43,12 +45,12 @@ def voila_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[voila.Voi
 def voila_page(
     voila_server: voila.VoilaServer, browser: Any
 ) -> Iterator[Callable[[list[str]], voila.VoilaPage]]:
-    """``open(cells) -> VoilaPage``: the notebook's Voila page in a fresh browser context;
-    contexts closed and kernels shut down after the test."""
+    """``open(cells, on_page=None) -> VoilaPage``: the notebook's Voila page in a fresh
+    browser context; contexts closed and kernels shut down after the test."""
     opened: list[voila.VoilaPage] = []
 
-    def open_page(cells: list[str]) -> voila.VoilaPage:
-        vp = voila.open_page(voila_server, browser, cells)
+    def open_page(cells: list[str], **kwargs: Any) -> voila.VoilaPage:
+        vp = voila.open_page(voila_server, browser, cells, **kwargs)
         opened.append(vp)
         return vp
 
@@ -83,6 +85,26 @@ def test_the_player_plays_pauses_and_steps(voila_page):
     p.expect_frame(99)
     expect(p.counter).to_have_text("100 / 100")
     expect(p.status).to_have_text("")
+    vp.assert_no_page_errors()
+
+
+def test_a_stopped_kernel_goes_unreported_and_the_player_says_why(voila_page, voila_server):
+    # Page timers on Playwright's clock, so the frame timeout can be run through.
+    vp = voila_page([SETUP, "anim = seed()\n%animate anim"], on_page=lambda pg: pg.clock.install())
+    p = PlayerView(vp.output(1).locator(".iam-player"))
+    p.expect_frame(0)
+    voila_server.shutdown_kernel(vp.kernel_id)
+    assert voila_server.kernel(vp.kernel_id) is None
+    # In JupyterLab the player would now say "disconnected"; Voila 0.5 never tells the
+    # page's widgets (measured: nothing in 200 s, kernel shut down or server stopped).
+    p.button("Next frame").click()
+    expect(p.status).to_have_text("waiting for the kernel…")
+    vp.page.clock.run_for(FRAME_TIMEOUT_MS + 1000)
+    expect(p.status).to_have_text(
+        "frame 1: no reply from the kernel (busy, or stopped: Voila does not tell the page; "
+        "reload it)"
+    )
+    p.expect_frame(0)
     vp.assert_no_page_errors()
 
 

@@ -13,7 +13,7 @@ as the page is open. There is no editor and no way to run a cell again from the 
     tail if it does not.
 ``stop_voila(server)``
     SIGTERM (Voila shuts its kernels down), then SIGKILL, bounded in time.
-``open_page(server, browser, cells, name=None) -> VoilaPage``
+``open_page(server, browser, cells, name=None, on_page=None) -> VoilaPage``
     Write a notebook of code cells, open it in a fresh browser context and wait until
     Voila has run every cell (the page's ``#rendered_cells`` is filled) and the page's
     kernel is connected. Close it with ``close_page``.
@@ -41,6 +41,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -293,9 +294,15 @@ def write_notebook(server: VoilaServer, cells: list[str], name: str | None = Non
 
 
 def open_page(
-    server: VoilaServer, browser: Browser, cells: list[str], name: str | None = None
+    server: VoilaServer,
+    browser: Browser,
+    cells: list[str],
+    name: str | None = None,
+    on_page: Callable[[Page], Any] | None = None,
 ) -> VoilaPage:
-    """Write a notebook, open its Voila page in a new context, wait until it is rendered."""
+    """Write a notebook, open its Voila page in a new context, wait until it is rendered.
+
+    ``on_page(page)`` runs before the page loads (e.g. ``page.clock.install()``)."""
     name = write_notebook(server, cells, name)
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     try:
@@ -307,6 +314,8 @@ def open_page(
             "requestfailed",
             lambda r: vp._failed_requests.append(f"{r.url} ({r.failure})"),
         )
+        if on_page is not None:
+            on_page(page)
         page.goto(server.page_url(name), timeout=PAGE_READY_TIMEOUT * 1000)
         vp.kernel_id = page.evaluate(_KERNEL_ID_JS)
         try:
