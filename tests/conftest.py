@@ -15,12 +15,17 @@ real kernel. Shared helpers live in tests/support/.
 ``jupyter_server`` (session)
     A JupyterLab server (which also serves Notebook 7) on a free local port, with
     throw-away config/data/runtime/IPython directories (``tests/support/lab.py``).
+``jupyter_server_without_extension`` (module)
+    The same, with the ipyanimagic server extension (TCP_NODELAY) disabled: a server
+    as a hub that does not load it runs.
 ``browser`` (session)
     A headless Playwright Chromium using the system ``chromium`` binary.
 ``notebook`` (function)
     ``open_notebook(cells, app="lab", name=None, on_page=None) -> NotebookPage``: writes a notebook,
     opens it in a fresh browser context and waits for an idle, connected kernel.
     Contexts and kernel sessions are closed after the test.
+``notebook_without_extension`` (function)
+    The same on ``jupyter_server_without_extension``.
 ``serverapp`` (function)
     ``make(**traits) -> ServerApp``: a real jupyter_server ``ServerApp`` initialized with
     only the ``ipyanimagic`` server extension (no HTTP server, no kernels), its log also
@@ -56,7 +61,14 @@ MARKED_PATHS = {
     "kernel": ("kernel/", "reliability/test_kernel_", "reliability/test_lifecycle.py"),
 }
 # ... or, elsewhere, a fixture that only a test in the browser uses.
-BROWSER_FIXTURES = {"notebook", "browser", "jupyter_server", "comms_over_subshells"}
+BROWSER_FIXTURES = {
+    "notebook",
+    "browser",
+    "jupyter_server",
+    "comms_over_subshells",
+    "notebook_without_extension",
+    "jupyter_server_without_extension",
+}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -101,16 +113,27 @@ def kernel() -> Iterator[Any]:
         km.shutdown_kernel(now=True)
 
 
-@pytest.fixture(scope="session")
-def jupyter_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[lab.JupyterServer]:
+def _running_server(base: Path, server_extension: bool = True) -> Iterator[lab.JupyterServer]:
     try:
-        server = lab.start_server(tmp_path_factory.mktemp("jupyter"))
+        server = lab.start_server(base, server_extension=server_extension)
     except lab.HarnessError as e:
         pytest.fail(str(e), pytrace=False)
     try:
         yield server
     finally:
         lab.stop_server(server)
+
+
+@pytest.fixture(scope="session")
+def jupyter_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[lab.JupyterServer]:
+    yield from _running_server(tmp_path_factory.mktemp("jupyter"))
+
+
+@pytest.fixture(scope="module")
+def jupyter_server_without_extension(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[lab.JupyterServer]:
+    yield from _running_server(tmp_path_factory.mktemp("jupyter-plain"), server_extension=False)
 
 
 @pytest.fixture(scope="session")
@@ -129,21 +152,34 @@ def browser() -> Iterator[Any]:
             b.close()
 
 
-@pytest.fixture
-def notebook(
-    jupyter_server: lab.JupyterServer, browser: Any
+def _notebooks(
+    server: lab.JupyterServer, browser: Any
 ) -> Iterator[Callable[..., lab.NotebookPage]]:
     opened: list[lab.NotebookPage] = []
 
     def open_notebook(cells: list[str], app: str = "lab", **kwargs: Any) -> lab.NotebookPage:
-        nbp = lab.open_notebook(jupyter_server, browser, cells, app=app, **kwargs)
+        nbp = lab.open_notebook(server, browser, cells, app=app, **kwargs)
         opened.append(nbp)
         return nbp
 
     yield open_notebook
 
     for nbp in opened:
-        lab.close_notebook(jupyter_server, nbp)
+        lab.close_notebook(server, nbp)
+
+
+@pytest.fixture
+def notebook(
+    jupyter_server: lab.JupyterServer, browser: Any
+) -> Iterator[Callable[..., lab.NotebookPage]]:
+    yield from _notebooks(jupyter_server, browser)
+
+
+@pytest.fixture
+def notebook_without_extension(
+    jupyter_server_without_extension: lab.JupyterServer, browser: Any
+) -> Iterator[Callable[..., lab.NotebookPage]]:
+    yield from _notebooks(jupyter_server_without_extension, browser)
 
 
 @pytest.fixture

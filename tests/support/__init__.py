@@ -7,7 +7,9 @@
 ``player``   ``PlayerView``: one player on a page, its controls and what it showed.
 ``traffic``  ``CommTraffic``: the comm messages on a page's kernel websocket.
 ``voila``    a Voila server on test notebooks and its pages (``VoilaPage``).
+``sockets``  another process's TCP connections and their options (TCP_NODELAY), read
+             from a copy of its descriptor (Linux: pidfd_getfd).
 
 Importable as ``support`` (tests/conftest.py puts tests/ on ``sys.path``). Every module
-but ``seed`` and ``kernel`` needs Playwright.
+but ``seed``, ``kernel`` and ``sockets`` needs Playwright.
 """

@@ -8,10 +8,15 @@ Playwright for Python, nbformat, JupyterLab (which also serves Notebook 7 when
 
 Public API
 ----------
-``start_server(base_dir) -> JupyterServer``
+``start_server(base_dir, server_extension=True) -> JupyterServer``
     Start JupyterLab on a free local port with throw-away config/data/runtime/IPython
     directories under ``base_dir``; notebooks live in ``base_dir / "nb"``. Raises
     ``HarnessError`` if it does not answer within ``SERVER_START_TIMEOUT`` seconds.
+    The server loads the ``ipyanimagic`` server extension as a user's does after
+    ``pip install`` (the environment's ``etc/jupyter`` stays in the config path, and in
+    a venv it even takes precedence over the user config dir);
+    ``server_extension=False`` starts it with
+    ``--ServerApp.jpserver_extensions=ipyanimagic=False``.
 ``stop_server(server)``
     Shut it down (REST, then SIGTERM, then SIGKILL), bounded in time.
 ``launch_browser(playwright) -> Browser``
@@ -246,12 +251,13 @@ def _json_loads(data: bytes) -> Any:
     return json.loads(data)
 
 
-def start_server(base_dir: Path | str) -> JupyterServer:
+def start_server(base_dir: Path | str, server_extension: bool = True) -> JupyterServer:
     """Start JupyterLab on 127.0.0.1 with its state under ``base_dir``; wait until it answers.
 
     Notebooks live in ``base_dir / "nb"``, the log in ``base_dir / "server.log"``. Lab
     and Notebook 7 expose ``window.jupyterapp`` (for tests and benchmarks only). Raises
     ``HarnessError`` (with the log's tail) if the server does not come up.
+    ``server_extension=False``: without the ipyanimagic server extension (TCP_NODELAY).
     """
     base = Path(base_dir)
     root = base / "nb"
@@ -295,6 +301,10 @@ def start_server(base_dir: Path | str) -> JupyterServer:
             "--LabApp.expose_app_in_browser=True",
             "--JupyterNotebookApp.expose_app_in_browser=True",
         ]
+        if not server_extension:
+            # Beats the environment's jupyter_server_config.d, where installing the
+            # package enabled it.
+            cmd.append("--ServerApp.jpserver_extensions=ipyanimagic=False")
         with open(log, "ab") as logf:
             logf.write(f"\n=== {' '.join(cmd[1:])}\n".encode())
             logf.flush()
