@@ -13,8 +13,11 @@ from the page. Measured paths, each at 1, 2 and 4 requests in flight:
 
 The whole measurement runs twice: with Lab's ``commsOverSubshells`` at its default and
 with it "disabled". Prints a table and writes JSON to ``benchmarks/results/roundtrip.json``.
+The server loads the ipyanimagic server extension (TCP_NODELAY on the kernel websockets)
+as installed; ``--without-server-extension`` measures a server that does not load it.
 
     .venv/bin/python benchmarks/roundtrip.py [--calls 300] [--warmup 20]
+        [--without-server-extension]
 
 Absolute numbers move a lot with machine load; compare the ratios to the baseline.
 """
@@ -244,12 +247,18 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_OUTPUT,
         help="JSON file to write (default: benchmarks/results/roundtrip.json)",
     )
+    parser.add_argument(
+        "--without-server-extension",
+        action="store_true",
+        help="run the server without the ipyanimagic server extension (TCP_NODELAY off)",
+    )
     args = parser.parse_args(argv)
     if args.calls < 2 or args.warmup < 0:
         parser.error("--calls must be >= 2 and --warmup >= 0")
 
     started = time.monotonic()
-    with _browser.lab_session(args.timeout) as (server, browser):
+    server_extension = not args.without_server_extension
+    with _browser.lab_session(args.timeout, server_extension) as (server, browser):
         machine = _browser.machine(browser)
         runs = []
         for mode, setting in MODES:
@@ -257,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
             runs.append(measure_mode(server, browser, mode, setting, args.calls, args.warmup, left))
 
     print(_common.machine_line(machine))
+    print(f"server extension (TCP_NODELAY): {'on' if server_extension else 'off'}")
     print(
         f"{args.calls} calls per row after {args.warmup} warm-up calls; depth = requests "
         f"in flight; vs native = calls/s / lab requestExecute calls/s at the same depth"
@@ -269,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine,
         "calls": args.calls,
         "warmup": args.warmup,
+        "server_extension": server_extension,
         "depths": list(DEPTHS),
         "paths": dict(PATHS),
         "runs": runs,
