@@ -1,6 +1,6 @@
 """Shared pieces of the browser benchmarks: server + Chromium, page instrumentation, CPU.
 
-Built on the browser test harness (``tests/browser/lab.py``): JupyterLab on 127.0.0.1
+Built on the browser test harness (``tests/support/lab.py``): JupyterLab on 127.0.0.1
 with throw-away directories, headless Debian Chromium, one fresh notebook (browser
 context and kernel) per case.
 

@@ -1,7 +1,7 @@
 """Time to the first frame: ``%animate`` with 100 and 10,000 frames, beside ``to_jshtml()``.
 
 Starts its own JupyterLab (127.0.0.1 only) and headless Chromium with the browser test
-harness (``tests/browser/lab.py``). Each case runs in a fresh notebook (browser context
+harness (``tests/support/lab.py``). Each case runs in a fresh notebook (browser context
 and kernel): a first cell makes the 2013 post's line animation (640x480, see
 ``_common.py``) with N frames, then the timed cell runs. Timed in the page, from the
 Shift+Enter that runs the cell (a capturing keydown listener) to:

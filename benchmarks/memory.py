@@ -1,7 +1,7 @@
 """Memory while playing 10,000 frames: the kernel's RSS, and the page's decoded frames.
 
 Starts its own JupyterLab (127.0.0.1 only) and headless Chromium with the browser test
-harness (``tests/browser/lab.py``), opens a fresh notebook, makes the 2013 post's line
+harness (``tests/support/lab.py``), opens a fresh notebook, makes the 2013 post's line
 animation (640x480, see ``_common.py``) with ``--frames`` frames (default 10,000), shows
 it with ``%animate anim --fps 240 --loop once`` (default ``--cache-mb``) and presses
 Play; it plays every frame once, to the end, as fast as the kernel, the server and the

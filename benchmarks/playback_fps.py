@@ -1,7 +1,7 @@
 """Frames per second a playing animation shows in JupyterLab: ours, ipympl, the 2013 seed.
 
 Starts its own JupyterLab (127.0.0.1 only) and headless Chromium with the browser test
-harness (``tests/browser/lab.py``). For each animation (the 2013 post's line animation
+harness (``tests/support/lab.py``). For each animation (the 2013 post's line animation
 and a heavy imshow, both 640x480, with 2,000 frames so that none is played twice; see
 ``_common.py``) and each way of playing it, in a fresh notebook (browser context and
 kernel), one after the other in the same run:

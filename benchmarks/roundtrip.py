@@ -1,7 +1,7 @@
 """Round-trip latency and calls/s from JavaScript through the ipyanimagic bridge.
 
 Starts its own JupyterLab server (127.0.0.1 only) and headless Chromium with the browser
-test harness (``tests/browser/lab.py``), opens a notebook with ``%load_ext ipyanimagic``
+test harness (``tests/support/lab.py``), opens a notebook with ``%load_ext ipyanimagic``
 and a ``%%jsexec`` cell whose JavaScript does the measuring, and reads the numbers back
 from the page. Measured paths, each at 1, 2 and 4 requests in flight:
 
