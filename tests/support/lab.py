@@ -251,6 +251,71 @@ def _json_loads(data: bytes) -> Any:
     return json.loads(data)
 
 
+def throwaway_env(base: Path) -> dict[str, str]:
+    """This process's environment with Jupyter's and IPython's state under ``base``."""
+    env = dict(os.environ)
+    for var, sub in (
+        ("JUPYTER_CONFIG_DIR", "config"),
+        ("JUPYTER_DATA_DIR", "data"),
+        ("JUPYTER_RUNTIME_DIR", "runtime"),
+        ("IPYTHONDIR", "ipython"),
+    ):
+        (base / sub).mkdir(parents=True, exist_ok=True)
+        env[var] = str(base / sub)
+    env.pop("JUPYTER_PREFER_ENV_PATH", None)
+    return env
+
+
+def launch_until_ready(
+    what: str,
+    command: Callable[[int, str], list[str]],
+    ready: Callable[[str, str], bool],
+    *,
+    env: dict[str, str],
+    cwd: Path,
+    log: Path,
+) -> tuple[subprocess.Popen, str, str]:
+    """Start ``command(port, token)`` on a free port; wait until ``ready(url, token)``.
+
+    Returns (process, url, token). Tries three ports (one can be taken between probe
+    and bind); raises ``HarnessError`` with the log's tail if the server never answers
+    within ``SERVER_START_TIMEOUT`` s, and leaves no process behind.
+    """
+    last_error = ""
+    for _attempt in range(3):
+        port = _free_port()
+        token = secrets.token_hex(16)
+        url = f"http://127.0.0.1:{port}"
+        cmd = command(port, token)
+        with open(log, "ab") as logf:
+            logf.write(f"\n=== {' '.join(cmd)}\n".encode())
+            logf.flush()
+            proc = subprocess.Popen(
+                cmd, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env=env, cwd=cwd,
+            )  # fmt: skip
+        try:
+            deadline = time.monotonic() + SERVER_START_TIMEOUT
+            while time.monotonic() < deadline:
+                if proc.poll() is not None:
+                    last_error = f"{what} exited with code {proc.returncode}"
+                    break
+                if ready(url, token):
+                    return proc, url, token
+                time.sleep(0.2)  # polling a port: there is no event to wait on
+            else:
+                last_error = f"no answer within {SERVER_START_TIMEOUT:.0f} s"
+                _stop_process(proc, timeout=0)
+        except BaseException:  # interrupted while waiting: leave no server behind
+            _stop_process(proc, timeout=0)
+            raise
+        if "already in use" not in tail(log, 20):
+            break
+    raise HarnessError(
+        f"{what} did not start: {last_error}\n--- tail of {log.name} ---\n{tail(log)}"
+    )
+
+
 def start_server(base_dir: Path | str, server_extension: bool = True) -> JupyterServer:
     """Start JupyterLab on 127.0.0.1 with its state under ``base_dir``; wait until it answers.
 
@@ -262,31 +327,16 @@ def start_server(base_dir: Path | str, server_extension: bool = True) -> Jupyter
     base = Path(base_dir)
     root = base / "nb"
     root.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ)
-    dirs = {
-        "JUPYTER_CONFIG_DIR": base / "config",
-        "JUPYTER_DATA_DIR": base / "data",
-        "JUPYTER_RUNTIME_DIR": base / "runtime",
-        "IPYTHONDIR": base / "ipython",
-    }
-    for var, d in dirs.items():
-        d.mkdir(parents=True, exist_ok=True)
-        env[var] = str(d)
-    env.pop("JUPYTER_PREFER_ENV_PATH", None)
+    env = throwaway_env(base)
     # Without this a news/update toast covers the page.
     notif = (
-        dirs["JUPYTER_CONFIG_DIR"]
+        Path(env["JUPYTER_CONFIG_DIR"])
         / "lab/user-settings/@jupyterlab/apputils-extension/notification.jupyterlab-settings"
     )
     notif.parent.mkdir(parents=True, exist_ok=True)
     notif.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
 
-    log = base / "server.log"
-    last_error = ""
-    for _attempt in range(3):  # the free port can be taken between probe and bind
-        port = _free_port()
-        token = secrets.token_hex(16)
-        url = f"http://127.0.0.1:{port}"
+    def command(port: int, token: str) -> list[str]:
         cmd = [
             sys.executable,
             "-m",
@@ -305,40 +355,20 @@ def start_server(base_dir: Path | str, server_extension: bool = True) -> Jupyter
             # Beats the environment's jupyter_server_config.d, where installing the
             # package enabled it.
             cmd.append("--ServerApp.jpserver_extensions=ipyanimagic=False")
-        with open(log, "ab") as logf:
-            logf.write(f"\n=== {' '.join(cmd[1:])}\n".encode())
-            logf.flush()
-            proc = subprocess.Popen(
-                cmd,
-                stdout=logf,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                env=env,
-                cwd=root,
-            )
-        server = JupyterServer(url, token, root, proc, log)
+        return cmd
+
+    def ready(url: str, token: str) -> bool:
         try:
-            deadline = time.monotonic() + SERVER_START_TIMEOUT
-            while time.monotonic() < deadline:
-                if proc.poll() is not None:
-                    last_error = f"server exited with code {proc.returncode}"
-                    break
-                try:
-                    server.api("GET", "/api/status")
-                    return server
-                except (urllib.error.URLError, ConnectionError, OSError):
-                    time.sleep(0.2)
-            else:
-                last_error = f"no answer from /api/status within {SERVER_START_TIMEOUT:.0f} s"
-                _stop_process(proc, timeout=0)
-        except BaseException:  # interrupted while waiting: leave no server behind
-            _stop_process(proc, timeout=0)
-            raise
-        if "already in use" not in tail(log, 20):
-            break
-    raise HarnessError(
-        f"Jupyter server did not start: {last_error}\n--- tail of {log.name} ---\n{tail(log)}"
+            JupyterServer(url, token, root, None, base).api("GET", "/api/status")
+        except (urllib.error.URLError, ConnectionError, OSError):
+            return False
+        return True
+
+    log = base / "server.log"
+    proc, url, token = launch_until_ready(
+        "Jupyter server", command, ready, env=env, cwd=root, log=log
     )
+    return JupyterServer(url, token, root, proc, log)
 
 
 def _stop_process(proc: subprocess.Popen, timeout: float = SERVER_STOP_TIMEOUT) -> None:
@@ -395,26 +425,23 @@ def launch_browser(playwright: Playwright, executable: str | None = None) -> Bro
 # --------------------------------------------------------------------------- notebooks
 
 
-class NotebookPage:
-    """A notebook opened in JupyterLab or Notebook 7, addressed by cell index."""
+class PageEvents:
+    """What a browser page reported: uncaught errors and console messages.
 
-    def __init__(
-        self,
-        page: Page,
-        app: str,
-        path: str,
-        n_cells: int,
-        context: BrowserContext | None = None,
-    ):
-        self.page = page
-        self.app = app
-        self.path = path
-        self.n_cells = n_cells
-        self.context = context
+    ``listen()`` subscribes to the page's events; the lists fill as Playwright delivers
+    them (see ``flush_events``).
+    """
+
+    page: Page
+
+    def __init__(self) -> None:
         self._page_errors: list[str] = []
         self._console_errors: list[str] = []
         self._console: list[str] = []  # every console message's text
-        self.session_id: str | None = None
+
+    def listen(self) -> None:
+        self.page.on("pageerror", lambda err: self._page_errors.append(str(err)))
+        self.page.on("console", self._on_console)
 
     def flush_events(self) -> None:
         """Deliver pending page events to Python.
@@ -449,6 +476,26 @@ class NotebookPage:
         """Every console message so far (its text), in order."""
         self.flush_events()
         return self._console
+
+
+class NotebookPage(PageEvents):
+    """A notebook opened in JupyterLab or Notebook 7, addressed by cell index."""
+
+    def __init__(
+        self,
+        page: Page,
+        app: str,
+        path: str,
+        n_cells: int,
+        context: BrowserContext | None = None,
+    ):
+        self.page = page
+        self.app = app
+        self.path = path
+        self.n_cells = n_cells
+        self.context = context
+        self.session_id: str | None = None
+        super().__init__()
 
     def wait_for_console(
         self, match: Callable[[str], bool], count: int = 1, timeout: float = 30
@@ -634,8 +681,7 @@ def open_notebook(
     try:
         page = context.new_page()
         nbp = NotebookPage(page, app, name, len(cells), context=context)
-        page.on("pageerror", lambda err: nbp._page_errors.append(str(err)))
-        page.on("console", nbp._on_console)
+        nbp.listen()
         if on_page is not None:
             on_page(page)
         page.goto(notebook_url(server, name, app))

@@ -9,7 +9,7 @@ as the page is open. There is no editor and no way to run a cell again from the 
     throw-away config/data/runtime/IPython directories under ``base_dir`` (as
     ``support.lab.start_server`` does for JupyterLab); it serves the folder
     ``base_dir / "nb"`` (pages at ``/voila/render/<name>``). Waits, bounded by
-    ``START_TIMEOUT``, until it answers HTTP; raises ``HarnessError`` with the log's
+    ``lab.SERVER_START_TIMEOUT``, until it answers HTTP; raises ``HarnessError`` with the log's
     tail if it does not.
 ``stop_voila(server)``
     SIGTERM (Voila shuts its kernels down), then SIGKILL, bounded in time.
@@ -32,11 +32,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import secrets
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -49,11 +46,10 @@ from playwright.sync_api import Browser, BrowserContext, Locator, Page
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from .lab import HarnessError, _free_port, new_notebook, tail
+from .lab import HarnessError, PageEvents, launch_until_ready, new_notebook, tail, throwaway_env
 
 __all__ = ["VoilaPage", "VoilaServer", "close_page", "open_page", "start_voila", "stop_voila"]
 
-START_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
 # Voila runs every cell before the page is complete: a kernel start plus the cells.
 PAGE_READY_TIMEOUT = 90.0
@@ -149,27 +145,13 @@ def start_voila(base_dir: Path | str) -> VoilaServer:
     base = Path(base_dir)
     root = base / "nb"
     root.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ)
-    for var, sub in (
-        ("JUPYTER_CONFIG_DIR", "config"),
-        ("JUPYTER_DATA_DIR", "data"),
-        ("JUPYTER_RUNTIME_DIR", "runtime"),
-        ("IPYTHONDIR", "ipython"),
-    ):
-        (base / sub).mkdir(parents=True, exist_ok=True)
-        env[var] = str(base / sub)
-    env.pop("JUPYTER_PREFER_ENV_PATH", None)
+    env = throwaway_env(base)
     voila = Path(sys.executable).with_name("voila")
     if not voila.exists():
         raise HarnessError(f"no voila next to {sys.executable}: pip install voila (test extra)")
 
-    log = base / "voila.log"
-    last_error = ""
-    for _attempt in range(3):  # the free port can be taken between probe and bind
-        port = _free_port()
-        token = secrets.token_hex(16)
-        url = f"http://127.0.0.1:{port}"
-        cmd = [
+    def command(port: int, token: str) -> list[str]:
+        return [
             str(voila),
             str(root),
             "--no-browser",
@@ -181,34 +163,13 @@ def start_voila(base_dir: Path | str) -> VoilaServer:
             f"--Voila.connection_dir_root={base / 'runtime'}",
             "--show_tracebacks=True",
         ]
-        with open(log, "ab") as logf:
-            logf.write(f"\n=== {' '.join(cmd)}\n".encode())
-            logf.flush()
-            proc = subprocess.Popen(
-                cmd, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env=env, cwd=root,
-            )  # fmt: skip
-        try:
-            deadline = time.monotonic() + START_TIMEOUT
-            while time.monotonic() < deadline:
-                if proc.poll() is not None:
-                    last_error = f"voila exited with code {proc.returncode}"
-                    break
-                # The login page: answers without starting a kernel.
-                if _answers(f"{url}/login"):
-                    return VoilaServer(url, token, root, proc, log)
-                time.sleep(0.2)
-            else:
-                last_error = f"no answer from {url}/login within {START_TIMEOUT:.0f} s"
-                _stop(proc, timeout=0)
-        except BaseException:  # interrupted while waiting: leave no server behind
-            _stop(proc, timeout=0)
-            raise
-        if "already in use" not in tail(log, 20):
-            break
-    raise HarnessError(
-        f"voila did not start: {last_error}\n--- tail of {log.name} ---\n{tail(log)}"
-    )
+
+    def ready(url: str, token: str) -> bool:
+        return _answers(f"{url}/login")  # the login page: answers without starting a kernel
+
+    log = base / "voila.log"
+    proc, url, token = launch_until_ready("voila", command, ready, env=env, cwd=root, log=log)
+    return VoilaServer(url, token, root, proc, log)
 
 
 def _stop(proc: subprocess.Popen, timeout: float) -> None:
@@ -228,37 +189,16 @@ def stop_voila(server: VoilaServer) -> None:
     _stop(server.proc, STOP_TIMEOUT)
 
 
-class VoilaPage:
+class VoilaPage(PageEvents):
     """A notebook rendered by Voila in a browser page (see the module docstring)."""
 
     def __init__(self, page: Page, name: str, context: BrowserContext) -> None:
+        super().__init__()
         self.page = page
         self.name = name
         self.context = context
         self.kernel_id: str | None = None
-        self._page_errors: list[str] = []
-        self._console_errors: list[str] = []
         self._failed_requests: list[str] = []
-
-    def _on_console(self, msg: Any) -> None:
-        if msg.type == "error":
-            self._console_errors.append(msg.text)
-
-    def flush_events(self) -> None:
-        """Deliver pending page events to Python (see ``lab.NotebookPage.flush_events``)."""
-        if not self.page.is_closed():
-            with contextlib.suppress(PlaywrightError):
-                self.page.evaluate("0")
-
-    @property
-    def page_errors(self) -> list[str]:
-        self.flush_events()
-        return self._page_errors
-
-    @property
-    def console_errors(self) -> list[str]:
-        self.flush_events()
-        return self._console_errors
 
     @property
     def failed_requests(self) -> list[str]:
@@ -308,8 +248,7 @@ def open_page(
     try:
         page = context.new_page()
         vp = VoilaPage(page, name, context)
-        page.on("pageerror", lambda err: vp._page_errors.append(str(err)))
-        page.on("console", vp._on_console)
+        vp.listen()
         page.on(
             "requestfailed",
             lambda r: vp._failed_requests.append(f"{r.url} ({r.failure})"),
