@@ -178,8 +178,9 @@ def tail(path: Path, lines: int = 60) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
-class JupyterServer:
-    """Handle on the running server: ``url``, ``token``, ``root`` and REST helpers."""
+class ServerProcess:
+    """A server this harness started: ``url``, ``token``, ``root`` (its notebooks),
+    ``proc`` and ``log``."""
 
     def __init__(self, url: str, token: str, root: Path, proc: subprocess.Popen, log: Path):
         self.url = url
@@ -187,6 +188,10 @@ class JupyterServer:
         self.root = root
         self.proc = proc
         self.log = log
+
+
+class JupyterServer(ServerProcess):
+    """Handle on the running server: ``url``, ``token``, ``root`` and REST helpers."""
 
     def api(self, method: str, path: str, json: Any = None) -> Any:
         """Call the server's REST API; return the decoded JSON body (None if empty).

@@ -46,7 +46,15 @@ from playwright.sync_api import Browser, BrowserContext, Locator, Page
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from .lab import HarnessError, PageEvents, launch_until_ready, new_notebook, tail, throwaway_env
+from .lab import (
+    HarnessError,
+    PageEvents,
+    ServerProcess,
+    launch_until_ready,
+    new_notebook,
+    tail,
+    throwaway_env,
+)
 
 __all__ = ["VoilaPage", "VoilaServer", "close_page", "open_page", "start_voila", "stop_voila"]
 
@@ -87,15 +95,8 @@ _KERNEL_ID_JS = """
 """
 
 
-class VoilaServer:
+class VoilaServer(ServerProcess):
     """A running ``voila``: ``url``, ``token``, ``root`` (its notebooks), ``proc``, ``log``."""
-
-    def __init__(self, url: str, token: str, root: Path, proc: subprocess.Popen, log: Path):
-        self.url = url
-        self.token = token
-        self.root = root
-        self.proc = proc
-        self.log = log
 
     def page_url(self, name: str) -> str:
         """The URL (with token) of notebook ``name`` rendered by Voila."""
