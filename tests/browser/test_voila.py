@@ -21,7 +21,7 @@ from support.player import PlayerView
 from support.seed import SEED_CELL
 
 # The 2013 post's examples exactly as the JupyterLab / Notebook 7 tests run them.
-from test_jsexec import SEED_CODE_BOX, SEED_FORM
+from test_jsexec import SEED_CODE_BOX, SEED_FORM, run_in_code_box
 
 from ipyanimagic.limits import FRAME_TIMEOUT_MS
 
@@ -133,15 +133,5 @@ def test_seed_example_1_the_form_sets_a_variable_and_example_2_reads_it_back(voi
 
 def test_seed_example_2_runs_code_and_shows_result_print_and_error(voila_page):
     vp = voila_page([LOAD, "from math import pi, sin", SEED_CODE_BOX])
-    box = vp.output(2)
-    code, result = box.locator("#code_input"), box.locator("#result_output")
-    button = box.get_by_role("button", name="Execute")
-    for source, expected in [
-        ("sin(pi / 2)", "1.0"),
-        ("print('hello from python')", "hello from python"),  # an <input> drops the newline
-        ("1/0", "ZeroDivisionError: division by zero"),
-    ]:
-        code.fill(source)
-        button.click()
-        expect(result).to_have_value(expected, timeout=15_000)
+    run_in_code_box(vp.output(2))
     vp.assert_no_page_errors()
