@@ -77,6 +77,7 @@ def animate(
         source,
         cache_mb=cache_mb,
         blit=bool(blit),
+        dpi=dpi,
         realtime=bool(realtime),
         fps=float(fps if fps is not None else default_fps(source.interval)),
         loop=loop if loop is not None else ("loop" if source.repeat else "once"),

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 from .esm import export_page
 from .framecache import index_ranges
-from .options import check_format, check_quality
+from .limits import EXPORT_SCALE_DEFAULT
+from .options import check_format, check_quality, check_scale
 from .pipeline import FramePipeline
 from .progress import progress_bar
 
@@ -48,33 +49,39 @@ def export_html(
     quality: int | None = None,
     max_mb: float = 100,
     progress: bool = True,
+    scale: float = EXPORT_SCALE_DEFAULT,
 ) -> Path:
     """Write a self-contained HTML file that plays offline, with the same controls.
 
     ``frames``: "all" (rendered now, with a progress bar) or "cached" (the frames the
-    kernel already holds). The size is estimated first; over ``max_mb`` it raises
+    kernel already holds, at whatever resolution; they are drawn again at ``scale``).
+    ``scale``: the resolution, in pixels per pixel of the figure (default 2: sharp on a
+    laptop's screen; the player keeps the figure's size on the page, and the file
+    records the scale). The size is estimated first; over ``max_mb`` it raises
     :class:`ExportError` instead of leaving frames out. Returns the file's path.
     """
     format = check_format(format, ExportError)
     q = check_quality(player.quality if quality is None else quality, ExportError)
+    scale = check_scale(scale, ExportError)
     pipeline = player.pipeline
     indices = _frames_to_export(pipeline, frames)
     if not indices:
         raise ExportError("there are no frames to export (frames='cached' before playing?)")
     # Estimate from the first and a middle frame: base64 adds a third.
     sample = sorted({indices[0], indices[len(indices) // 2]})
-    sizes = [len(pipeline.frame_now(i, format, q)[1]) for i in sample]
+    sizes = [len(pipeline.frame_now(i, format, q, scale)[1]) for i in sample]
     estimate_mb = max(sizes) * len(indices) * 4 / 3 / 1e6 + 0.1
     if estimate_mb > max_mb:
         raise ExportError(
             f"the file would be about {estimate_mb:.1f} MB ({len(indices)} frames), over "
-            f"max_mb={max_mb:g}; raise max_mb, or use format='jpeg', a lower dpi, or "
-            "frames='cached'"
+            f"max_mb={max_mb:g}; raise max_mb, or use format='jpeg', scale=1, a lower dpi, "
+            "or frames='cached'"
         )
     embedded: dict[int, dict[str, str]] = {}
     for i in progress_bar(indices, f"exporting {Path(path).name}", enabled=progress):
-        meta, data = pipeline.frame_now(i, format, q)
+        meta, data = pipeline.frame_now(i, format, q, scale)
         embedded[i] = {"mime": meta["mime"], "data": base64.b64encode(data).decode("ascii")}
+    drawn_at = pipeline.scale_for(scale)
     count = player.count if player.count >= 0 else len(indices)
     state = {
         "key": "offline",
@@ -88,6 +95,9 @@ def export_html(
         "start": indices[0] if player.start not in embedded else player.start,
         "format": format,
         "quality": q,
+        # The resolution the frames were drawn at: the player shows them at the
+        # figure's size, whatever the screen's devicePixelRatio.
+        "scale": drawn_at,
     }
     html = export_page(
         label=player.label,
@@ -134,7 +144,8 @@ def save_movie(
     # matplotlib's stubs say fps: int; its writers take any positive number (ffmpeg's -r,
     # Pillow's frame duration), and the player's fps is a float.
     writer = animation.writers[writer_name](fps=fps or player.fps)  # type: ignore[arg-type]
-    with writer.saving(figure, str(out), dpi or figure.dpi):
+    # The figure's own dpi: the player may have left it at a page's devicePixelRatio.
+    with writer.saving(figure, str(out), dpi or pipeline.base_dpi):
         for i in progress_bar(indices, f"saving {out.name}", enabled=progress):
             pipeline.draw_only(i)
             writer.grab_frame()

@@ -15,12 +15,14 @@ from typing import Any
 
 __all__ = ["CacheKey", "FrameCache", "index_ranges"]
 
-#: (frame index, format, quality): quality is 0 for a lossless format.
-CacheKey = tuple[int, str, int]
+#: (frame index, format, quality, scale): quality is 0 for a lossless format; scale is
+#: the resolution (a frame at devicePixelRatio 2 is another picture than at 1).
+CacheKey = tuple[int, str, int, float]
 
 
 class FrameCache:
-    """Maps a key (frame index, format, quality) to (meta, bytes), at most ``budget`` bytes."""
+    """Maps a key (frame index, format, quality, scale) to (meta, bytes), at most
+    ``budget`` bytes."""
 
     def __init__(self, budget_bytes: int) -> None:
         self.budget = max(0, int(budget_bytes))

@@ -29,6 +29,12 @@ QUALITY_MAX: Final = 100
 QUALITY_DEFAULT: Final = 85
 DPI_MIN: Final = 10.0
 DPI_MAX: Final = 1000.0
+#: The page's devicePixelRatio a frame may be asked at (frames render at dpi x scale;
+#: past DPI_MAX the kernel renders at DPI_MAX and says so in the frame's ``scale``).
+SCALE_MIN: Final = 0.25
+SCALE_MAX: Final = 4.0
+#: The resolution ``save_html`` renders at: sharp on a laptop's (or a phone's) screen.
+EXPORT_SCALE_DEFAULT: Final = 2.0
 CACHE_MB_MAX: Final = 65536.0
 CACHE_MB_DEFAULT: Final = 16.0
 
@@ -54,6 +60,8 @@ LIMITS: Final[dict[str, Any]] = {
     "mime": dict(MIME),
     "fpsMin": FPS_MIN,
     "fpsMax": FPS_MAX,
+    "scaleMin": SCALE_MIN,
+    "scaleMax": SCALE_MAX,
     "maxBatch": MAX_BATCH,
     "minWindow": MIN_WINDOW,
     "maxWindow": MAX_WINDOW,

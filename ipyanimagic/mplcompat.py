@@ -31,6 +31,7 @@ __all__ = [
     "func_animation_parts",
     "hidden_from_draw",
     "is_stopped",
+    "set_dpi_quietly",
     "suptitle_text",
 ]
 
@@ -91,6 +92,10 @@ class _ArtistAnimationInternals(_AnimationInternals, Protocol):
 
 class _ArtistInternals(Protocol):
     _animated: bool
+
+
+class _FigureInternals(Protocol):
+    def _set_dpi(self, dpi: float, forward: bool = True) -> None: ...
 
 
 def func_animation_parts(anim: FuncAnimation) -> FuncAnimationParts:
@@ -158,6 +163,16 @@ def detach_from_timer(anim: Animation) -> None:
         internals._fig.canvas.mpl_disconnect(first_draw)
         internals._first_draw_id = None
     internals._draw_was_started = True
+
+
+def set_dpi_quietly(figure: Figure, dpi: float) -> None:
+    """Set the figure's dpi without asking a window or widget to resize.
+
+    ``Figure.dpi = ...`` forwards the new pixel size to the canvas' manager (ipympl would
+    resize its widget); rendering at another resolution must not.
+    """
+    if figure.dpi != dpi:
+        cast(_FigureInternals, figure)._set_dpi(dpi, forward=False)
 
 
 def suptitle_text(figure: Figure) -> str:

@@ -24,6 +24,8 @@ from .limits import (
     PLAYER_FORMATS,
     QUALITY_MAX,
     QUALITY_MIN,
+    SCALE_MAX,
+    SCALE_MIN,
 )
 
 __all__ = [
@@ -32,6 +34,7 @@ __all__ = [
     "check_format",
     "check_player_options",
     "check_quality",
+    "check_scale",
     "default_fps",
     "page_report",
 ]
@@ -63,6 +66,17 @@ def check_format(format: Any, error: type[ValueError] = ValueError) -> str:
     if format not in FORMATS:
         raise error(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
     return str(format)
+
+
+def check_scale(scale: Any, error: type[ValueError] = ValueError) -> float:
+    """A resolution factor (the page's devicePixelRatio), rounded to hundredths, or ``error``.
+
+    Rounded: browser zoom gives ratios like 1.100000023841858, and each distinct value
+    is its own set of cached frames.
+    """
+    if not _is_number(scale) or not math.isfinite(scale) or not SCALE_MIN <= scale <= SCALE_MAX:
+        raise error(f"scale must be a number from {SCALE_MIN:g} to {SCALE_MAX:g}, not {scale!r}")
+    return round(float(scale), 2)
 
 
 def check_batch(indices: Any) -> list[int]:

@@ -27,7 +27,7 @@ from .dispatcher import ReportedError
 from .encode import encode
 from .framecache import CacheKey, FrameCache, index_ranges
 from .frames import FrameOutOfRange, FrameSource
-from .limits import MIME
+from .limits import DPI_MAX, MIME
 from .render import FrameRenderer
 
 __all__ = ["EncodedFrame", "FramePipeline", "Pixels", "encoder_pool"]
@@ -63,10 +63,12 @@ class Pixels:
     render_ms: float
     #: "full" or "blit"
     mode: str
+    #: pixels per figure pixel at its own dpi (the page's devicePixelRatio it was drawn for)
+    scale: float = 1.0
 
 
-def _key(index: int, fmt: str, quality: int) -> CacheKey:
-    return (index, fmt, quality if fmt == "jpeg" else 0)
+def _key(index: int, fmt: str, quality: int, scale: float) -> CacheKey:
+    return (index, fmt, quality if fmt == "jpeg" else 0, scale)
 
 
 class FramePipeline:
@@ -74,6 +76,11 @@ class FramePipeline:
 
     ``on_change`` is called after every draw: drawing may teach the source its frame
     count (a generator ran out), which the owner shows.
+
+    Frames are drawn at the figure's dpi (as it was when the pipeline was made) times a
+    ``scale``, the page's devicePixelRatio, so that they are sharp on its screen; each
+    resolution has its own cache entries. ``fixed_dpi``: the user chose the dpi, every
+    frame is drawn at it whatever the scale asked (``scale`` 1 in the metadata).
     """
 
     def __init__(
@@ -83,8 +90,11 @@ class FramePipeline:
         blit: bool = True,
         cache_mb: float = 16,
         on_change: Callable[[], None] | None = None,
+        fixed_dpi: bool = False,
     ) -> None:
         self._source: FrameSource | None = source
+        self.base_dpi = float(source.figure.dpi)
+        self.fixed_dpi = fixed_dpi
         self._renderer = FrameRenderer(source, blit=blit)
         self._cache = FrameCache(int(cache_mb * 1024 * 1024))
         self._on_change = on_change
@@ -120,24 +130,32 @@ class FramePipeline:
         self._changed()
         return count
 
+    def scale_for(self, scale: float) -> float:
+        """The scale frames asked at ``scale`` are drawn at: 1 with a fixed dpi, and never
+        past ``DPI_MAX``."""
+        if self.fixed_dpi:
+            return 1.0
+        return min(scale, round(DPI_MAX / self.base_dpi, 2))
+
     # -- the stages -----------------------------------------------------------------
 
-    def render(self, index: int) -> Pixels:
-        """Draw frame ``index`` (main thread only); a private copy of its pixels.
+    def render(self, index: int, scale: float = 1.0) -> Pixels:
+        """Draw frame ``index`` at ``scale`` (main thread only); a private copy of its pixels.
 
         An exception of the user's frame function comes out as a ``ReportedError`` whose
         traceback starts in the user's code, not in this machinery.
         """
         self.check_open()
+        scale = self.scale_for(scale)
         try:
-            frame = self._renderer.render(index)
+            frame = self._renderer.render(index, self.base_dpi * scale)
         except FrameOutOfRange:
             raise
         except Exception as exc:
             raise ReportedError.from_exception(exc) from None
         finally:
             self._changed()
-        return Pixels(index, frame.rgba.copy(), frame.render_ms, frame.mode)
+        return Pixels(index, frame.rgba.copy(), frame.render_ms, frame.mode, scale)
 
     def encode(self, pixels: Pixels, fmt: str, quality: int) -> EncodedFrame:
         """Encode drawn pixels (any thread), keep them in the cache, count the cost."""
@@ -151,6 +169,7 @@ class FramePipeline:
             "width": width,
             "height": height,
             "mode": pixels.mode,
+            "scale": pixels.scale,
             "render_ms": round(pixels.render_ms, 3),
             "encode_ms": round(encode_ms, 3),
         }
@@ -158,32 +177,34 @@ class FramePipeline:
             self._totals["frames"] += 1
             self._totals["render_ms"] += pixels.render_ms
             self._totals["encode_ms"] += encode_ms
-        self._cache.put(_key(pixels.index, fmt, quality), meta, data)
+        self._cache.put(_key(pixels.index, fmt, quality, pixels.scale), meta, data)
         return EncodedFrame(meta, data)
 
     # -- frames, whole ----------------------------------------------------------------
 
-    def frame(self, index: int, fmt: str, quality: int) -> Future[EncodedFrame]:
+    def frame(self, index: int, fmt: str, quality: int, scale: float = 1.0) -> Future[EncodedFrame]:
         """Frame ``index``: at once from the cache, else drawn now and encoded later."""
         self.source.check_index(index)
-        key = _key(index, fmt, quality)
+        scale = self.scale_for(scale)
+        key = _key(index, fmt, quality, scale)
         hit = self._cache.get(key)
         if hit is not None:
             return futures.done(EncodedFrame(*hit))
         pending = self._encoding.get(key)
         if pending is None:
-            pixels = self.render(index)
+            pixels = self.render(index, scale)
             pending = encoder_pool().submit(self.encode, pixels, fmt, quality)
             self._encoding[key] = pending
             pending.add_done_callback(lambda _f: self._encoding.pop(key, None))
         return pending
 
-    def frame_now(self, index: int, fmt: str, quality: int) -> EncodedFrame:
+    def frame_now(self, index: int, fmt: str, quality: int, scale: float = 1.0) -> EncodedFrame:
         """Frame ``index``, drawn and encoded on this thread (posters, export)."""
-        hit = self._cache.get(_key(index, fmt, quality))
+        scale = self.scale_for(scale)
+        hit = self._cache.get(_key(index, fmt, quality, scale))
         if hit is not None:
             return EncodedFrame(*hit)
-        return self.encode(self.render(index), fmt, quality)
+        return self.encode(self.render(index, scale), fmt, quality)
 
     def draw_only(self, index: int) -> None:
         """Put the figure in the state of frame ``index`` for someone else to capture.

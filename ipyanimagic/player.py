@@ -22,7 +22,7 @@ from .esm import player_css, player_esm
 from .export import export_html, save_movie
 from .frames import FrameSource
 from .limits import CACHE_MB_DEFAULT, LOOP_MODES, PLAYER_FORMATS, QUALITY_DEFAULT
-from .options import check_batch, check_format, check_quality, page_report
+from .options import check_batch, check_format, check_quality, check_scale, page_report
 from .pipeline import EncodedFrame, FramePipeline
 from .transport import BridgeWidget
 
@@ -61,10 +61,17 @@ class Player(BridgeWidget):
         *,
         cache_mb: float = CACHE_MB_DEFAULT,
         blit: bool = True,
+        dpi: float | None = None,
         **kwargs: Any,
     ) -> None:
+        # dpi: the user's choice (``--dpi``), set on the figure by animate(); frames are
+        # then drawn at it, not at the page's devicePixelRatio.
         self.pipeline = FramePipeline(
-            source, blit=blit, cache_mb=cache_mb, on_change=self._sync_count
+            source,
+            blit=blit,
+            cache_mb=cache_mb,
+            on_change=self._sync_count,
+            fixed_dpi=dpi is not None,
         )
         self._page_stats: dict[str, float | int] = {}
         count = source.count
@@ -90,31 +97,44 @@ class Player(BridgeWidget):
 
     # -- what the page calls ------------------------------------------------------------
 
-    def _request(self, format: Any, quality: Any) -> tuple[str, int]:
+    def _request(self, format: Any, quality: Any, scale: Any) -> tuple[str, int, float]:
         fmt = check_format(format)
         q = check_quality(self.quality if quality is None else quality)
+        s = check_scale(scale)
         self.pipeline.check_open()
-        return fmt, q
+        return fmt, q, s
 
     def _meta(self, frame: EncodedFrame) -> dict[str, Any]:
         return {**frame.meta, "count": self.count, "known": self.known}
 
     @expose
-    def frame(self, index: int, format: str = "png", quality: int | None = None) -> Future[Any]:
+    def frame(
+        self,
+        index: int,
+        format: str = "png",
+        quality: int | None = None,
+        scale: float = 1.0,
+    ) -> Future[Any]:
         """Frame ``index`` encoded as ``format``: metadata, and the bytes as a buffer.
 
-        Drawn here, on the main thread; encoded on the encoder thread (Pillow releases
-        the GIL), so the next request's drawing overlaps this one's encoding.
+        ``scale``: the page's devicePixelRatio; the frame is drawn at the figure's dpi
+        times it (the metadata's ``scale`` says what it was drawn at). Drawn here, on
+        the main thread; encoded on the encoder thread (Pillow releases the GIL), so the
+        next request's drawing overlaps this one's encoding.
         """
-        fmt, q = self._request(format, quality)
+        fmt, q, s = self._request(format, quality, scale)
         return futures.then(
-            self.pipeline.frame(index, fmt, q),
+            self.pipeline.frame(index, fmt, q, s),
             lambda f: WithBuffers(self._meta(f), [f.data]),
         )
 
     @expose
     def frames(
-        self, indices: list[int], format: str = "jpeg", quality: int | None = None
+        self,
+        indices: list[int],
+        format: str = "jpeg",
+        quality: int | None = None,
+        scale: float = 1.0,
     ) -> Future[Any]:
         """Several frames in one reply: ``{"frames": [meta, ...], "error": ...}`` + buffers.
 
@@ -123,12 +143,12 @@ class Player(BridgeWidget):
         order; at the first that fails the batch stops, and ``error`` says which and why
         (``{"index", "type", "message", "traceback"}``) while the frames before it arrive.
         """
-        fmt, q = self._request(format, quality)
+        fmt, q, s = self._request(format, quality, scale)
         pending: list[Future[EncodedFrame]] = []
         error: dict[str, Any] | None = None
         for index in check_batch(indices):
             try:
-                pending.append(self.pipeline.frame(index, fmt, q))
+                pending.append(self.pipeline.frame(index, fmt, q, s))
             except Exception as exc:
                 error = _describe_frame_error(index, exc)
                 break

@@ -37,7 +37,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.transforms import BboxBase
 
 from .frames import FrameSource
-from .mplcompat import axis_artists, hidden_from_draw
+from .mplcompat import axis_artists, hidden_from_draw, set_dpi_quietly
 
 __all__ = ["FrameRenderer", "RenderedFrame"]
 
@@ -117,8 +117,16 @@ class FrameRenderer:
 
     # -- public ----------------------------------------------------------------------
 
-    def render(self, index: int) -> RenderedFrame:
+    def render(self, index: int, dpi: float | None = None) -> RenderedFrame:
+        """Draw frame ``index``, at ``dpi`` when given (the figure's dpi is set to it).
+
+        The blit background is for one resolution: a frame at another dpi than the last
+        one starts over with a full draw.
+        """
         t0 = time.perf_counter()
+        if dpi is not None and dpi != self.figure.dpi:
+            set_dpi_quietly(self.figure, dpi)
+            self.reset()
         returned = [a for a in self.source.draw(index) if isinstance(a, Artist)]
         for artist in returned:
             # A full draw skips animated artists; ours must show everything.

@@ -26,6 +26,8 @@ export const LIMITS = Object.freeze({
     "png",
     "jpeg"
   ],
+  "scaleMax": 4.0,
+  "scaleMin": 0.25,
   "slowMs": 1000,
   "spare": 1.5
 });
