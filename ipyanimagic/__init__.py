@@ -12,7 +12,8 @@ from typing import Any
 from . import registry
 from .animation import animate
 from .dispatcher import WithBuffers, expose
-from .jsexec import JsExec, jsexec
+from .jsexec import JsExec, eval_js, jsexec
+from .pagecalls import Disconnected, JSError, NotExposedError
 from .player import Player
 from .serverext import _jupyter_server_extension_points as _jupyter_server_extension_points
 from .transport import BridgeWidget
@@ -21,11 +22,15 @@ __version__ = "0.1.0"  # the one place the version is written (pyproject reads i
 
 __all__ = [
     "BridgeWidget",
+    "Disconnected",
+    "JSError",
     "JsExec",
+    "NotExposedError",
     "Player",
     "WithBuffers",
     "__version__",
     "animate",
+    "eval_js",
     "expose",
     "jsexec",
     "load_ipython_extension",

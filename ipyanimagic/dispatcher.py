@@ -79,38 +79,56 @@ def describe(exc: BaseException) -> str:
 class Exposed:
     """How an exposed method may be called."""
 
+    #: The name the page calls it by.
     name: str
     #: Safe to run on whatever thread received the message (no matplotlib, no user code).
     thread_safe: bool = False
     #: The method takes the request's binary buffers as a ``buffers`` keyword argument.
     buffers: bool = False
-
-
-@overload
-def expose(func: F, *, thread_safe: bool = False, buffers: bool = False) -> F: ...
+    #: The Python attribute that implements it (``name`` unless exposed under another).
+    attr: str = ""
 
 
 @overload
 def expose(
-    func: None = None, *, thread_safe: bool = False, buffers: bool = False
+    func: F, *, thread_safe: bool = False, buffers: bool = False, name: str | None = None
+) -> F: ...
+
+
+@overload
+def expose(
+    func: None = None,
+    *,
+    thread_safe: bool = False,
+    buffers: bool = False,
+    name: str | None = None,
 ) -> Callable[[F], F]: ...
 
 
 def expose(
-    func: F | None = None, *, thread_safe: bool = False, buffers: bool = False
+    func: F | None = None,
+    *,
+    thread_safe: bool = False,
+    buffers: bool = False,
+    name: str | None = None,
 ) -> F | Callable[[F], F]:
     """Mark a method as callable from JavaScript.
 
     ``thread_safe=True`` lets the dispatcher run it on the thread that received the
     message (a kernel subshell thread, under JupyterLab >= 4.4) instead of the main
     thread; only use it for methods that touch neither matplotlib nor user code.
-    ``buffers=True`` hands the request's binary buffers to the method.
+    ``buffers=True`` hands the request's binary buffers to the method. ``name``: the
+    name the page calls it by, when the Python name means something else in Python
+    (``JsExec.call`` calls the page; the page's ``python.call`` is ``JsExec.py_call``).
     """
 
     def mark(f: F) -> F:
-        if f.__name__.startswith("_"):
-            raise ValueError(f"cannot expose {f.__name__!r}: names starting with '_' stay private")
-        setattr(f, _MARK, Exposed(f.__name__, thread_safe=thread_safe, buffers=buffers))
+        wire = name if name is not None else f.__name__
+        for n in (f.__name__, wire):
+            if n.startswith("_"):
+                raise ValueError(f"cannot expose {n!r}: names starting with '_' stay private")
+        info = Exposed(wire, thread_safe=thread_safe, buffers=buffers, attr=f.__name__)
+        setattr(f, _MARK, info)
         return f
 
     return mark(func) if func is not None else mark
@@ -131,11 +149,14 @@ def exposed_methods(cls: type) -> dict[str, Exposed]:
     for klass in reversed(cls.__mro__):
         for attr, value in vars(klass).items():
             info = getattr(value, _MARK, None)
-            if isinstance(info, Exposed) and attr == info.name:
-                table[attr] = info
-            elif attr in table:
+            if isinstance(info, Exposed) and attr == info.attr:
+                for wire in [w for w, i in table.items() if i.attr == attr]:
+                    del table[wire]
+                table[info.name] = info
+            else:
                 # Overridden without @expose: the subclass withdrew it.
-                del table[attr]
+                for wire in [w for w, i in table.items() if i.attr == attr]:
+                    del table[wire]
     _exposed_cache[cls] = table
     return table
 
@@ -241,7 +262,7 @@ class Call:
         returns a future of the reply, which never fails either.
         """
         try:
-            bound = getattr(self.target, self.info.name)
+            bound = getattr(self.target, self.info.attr or self.info.name)
             kwargs = dict(self.args)
             if self.info.buffers:
                 kwargs["buffers"] = list(self.buffers)

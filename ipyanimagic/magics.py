@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keyword
 from typing import Any
 
 import jinja2
@@ -37,6 +38,12 @@ class AnimagicMagics(Magics):
         help="Render the cell with Jinja first: names from the user namespace, "
         "autoescaped, with a tojson filter for JavaScript values (default: off).",
     )
+    @argument(
+        "--name",
+        default=None,
+        help="Bind the cell's widget to this name in the user namespace, to call what "
+        "the page exposes: NAME.call('f', ...), NAME.eval_js('...') (default: none).",
+    )
     @cell_magic
     def jsexec(self, line: str, cell: str) -> None:
         """Run the cell's JavaScript in its output, with a kernel API in scope.
@@ -53,12 +60,18 @@ class AnimagicMagics(Magics):
         """
         args = parse_argstring(self.jsexec, line)
         assert self.shell is not None  # IPython registers magics with their shell
+        if args.name is not None and not (
+            args.name.isidentifier() and not keyword.iskeyword(args.name)
+        ):
+            raise UsageError(f"%%jsexec --name: {args.name!r} is not a Python name")
         try:
             widget = jsexec(
                 cell, html=args.html, template=args.template, namespace=self.shell.user_ns
             )
         except jinja2.TemplateError as exc:
             raise UsageError(f"%%jsexec --template: {type(exc).__name__}: {exc}") from None
+        if args.name is not None:
+            self.shell.user_ns[args.name] = widget
         display(widget)
 
     @magic_arguments()

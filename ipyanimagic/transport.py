@@ -16,7 +16,7 @@ from typing import Any
 import anywidget
 import traitlets
 
-from . import cellruns, dispatcher, futures, mainthread, registry
+from . import cellruns, dispatcher, futures, mainthread, registry, replywait
 from .capture import capture_outputs
 from .dispatcher import Call, Reply, expose
 from .shell import get_shell
@@ -83,6 +83,12 @@ class BridgeWidget(anywidget.AnyWidget):
     def _on_custom_msg(self, _widget: Any, content: Any, buffers: Any) -> None:
         """Entry point of every custom message, on whatever thread the kernel uses."""
         try:
+            if replywait.is_page_reply(content):
+                # The page answering a call this kernel made (``ui.call``), not a request.
+                # Usually taken off the shell channel before it gets here (replywait);
+                # this path serves a reply the kernel delivered the ordinary way.
+                self._on_page_reply(content, [bytes(b) for b in buffers or []])
+                return
             call = dispatcher.prepare(content, buffers or [])
             if isinstance(call, Reply):
                 self._send_reply(call)
@@ -92,6 +98,9 @@ class BridgeWidget(anywidget.AnyWidget):
                 mainthread.call_on_main(lambda: self._run_on_main(call))
         except Exception:  # pragma: no cover - prepare and run never raise
             log.exception("ipyanimagic: unexpected failure while dispatching")
+
+    def _on_page_reply(self, content: dict[str, Any], buffers: list[bytes]) -> None:
+        """A reply to a call made to the page; widgets that make such calls override it."""
 
     def _run_on_main(self, call: Call) -> None:
         with capture_outputs(get_shell()) as outputs:

@@ -58,7 +58,7 @@ def magics_markdown() -> str:
         "(the text `%animate?` and `%%jsexec?` show). Do not edit by hand.\n\n"
         + _section(AnimagicMagics.animate, "%animate animation [options]")
         + "\n"
-        + _section(AnimagicMagics.jsexec, "%%jsexec [--html] [--template]")
+        + _section(AnimagicMagics.jsexec, "%%jsexec [--html] [--template] [--name NAME]")
     )
 
 

@@ -167,7 +167,7 @@ def faults(message: Any, buffers: Any, resolve: Any = _registered_class) -> set[
             if info.buffers:
                 kwargs["buffers"] = []
             try:
-                inspect.signature(getattr(target, method)).bind(None, **kwargs)
+                inspect.signature(getattr(target, info.attr or method)).bind(None, **kwargs)
             except TypeError:
                 found.add("BadArguments")
     return found

@@ -14,7 +14,8 @@ taken, a message of an execute request this driver sent goes to that request's
     Options of a request: ``cell_id`` (JupyterLab's ``cellId`` metadata), ``subshell_id``
     (run on that subshell's thread), ``timeout`` (seconds).
     Widgets: ``open_widget``, ``create_subshell``, ``send_custom``, ``custom_messages``,
-    ``replies``, ``request``.
+    ``next_custom``, ``replies``, ``request``; ``buffers_of[id(content)]``: the buffers
+    of a custom message that had some.
 ``Execution``
     One request and what it brought: ``status``, ``printed`` (every stream, in order),
     ``stdout``, ``errors``, ``displays``, ``messages`` (all its iopub messages).
@@ -96,6 +97,8 @@ class KernelDriver:
         self.stray: list[dict] = []  # iopub messages nobody here waits for
         self._running: dict[str, Execution] = {}  # sent, not yet idle and replied
         self._custom: deque[tuple[str, Any]] = deque()  # (comm_id, content) not yet taken
+        # The binary buffers of custom messages that had some, by id() of their content.
+        self.buffers_of: dict[int, list[bytes]] = {}
 
     # -- the iopub loop ---------------------------------------------------------------
 
@@ -111,6 +114,8 @@ class KernelDriver:
         execution = self._running.get(msg["parent_header"].get("msg_id"))
         if isinstance(data, dict) and data.get("method") == "custom":
             self._custom.append((content.get("comm_id"), data.get("content")))
+            if msg.get("buffers"):
+                self.buffers_of[id(data.get("content"))] = [bytes(b) for b in msg["buffers"]]
         elif execution is None:
             self.stray.append(msg)
         elif msg["msg_type"] == "status":
@@ -231,13 +236,22 @@ class KernelDriver:
             if reply["parent_header"].get("msg_id") == msg["header"]["msg_id"]:
                 return reply["content"]["subshell_id"]
 
-    def send_custom(self, comm_id: str, content: Any, subshell_id: str | None = None) -> None:
+    def send_custom(
+        self,
+        comm_id: str,
+        content: Any,
+        subshell_id: str | None = None,
+        buffers: list[bytes] | None = None,
+    ) -> None:
         msg = self.kc.session.msg(
             "comm_msg", {"comm_id": comm_id, "data": {"method": "custom", "content": content}}
         )
         if subshell_id is not None:
             msg["header"]["subshell_id"] = subshell_id
-        self.kc.shell_channel.send(msg)
+        if buffers:
+            self.kc.session.send(self.kc.shell_channel.socket, msg, buffers=buffers)
+        else:
+            self.kc.shell_channel.send(msg)
 
     def custom_messages(self, comm_ids: set[str], timeout: float = 30) -> Iterator[Any]:
         """The custom messages these comms send, as they arrive (those of other comms
@@ -253,6 +267,20 @@ class KernelDriver:
             else:
                 if not self._read_iopub(deadline):
                     raise TimeoutError(f"no more custom messages within {timeout} s")
+
+    def next_custom(
+        self, accept: Callable[[Any], bool], timeout: float = 30
+    ) -> tuple[str, Any]:
+        """The first custom message of any comm that ``accept(content)`` takes, as
+        (comm_id, content); ``TimeoutError`` if none comes within ``timeout`` s."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for entry in self._custom:
+                if accept(entry[1]):
+                    self._custom.remove(entry)
+                    return entry
+            if not self._read_iopub(deadline):
+                raise TimeoutError(f"no such custom message within {timeout} s")
 
     def replies(self, comm_id: str, count: int, timeout: float = 30) -> list[dict]:
         """The next ``count`` custom messages the widget sends, in arrival order."""

@@ -1,0 +1,258 @@
+"""How a page's reply reaches a cell that is waiting for it.
+
+Why this module: a cell that calls the page (``ui.call(...)``) blocks the kernel's main
+thread until the page answers, and the answer is a ``comm_msg`` on the shell channel.
+Where the kernel would deliver it decides whether the wait can ever end:
+
+- ipykernel 7 reads the shell socket on its *shell channel thread* and forwards each
+  message to the main thread or to a subshell thread; a reply forwarded to the main
+  thread (JupyterLab with ``commsOverSubshells: disabled``, Notebook 7, any front end
+  without subshells) sits in the queue behind the waiting cell: a deadlock.
+- ipykernel 6 reads the shell socket on the main thread's event loop, which does not
+  run while a cell runs: the reply is not even read.
+
+So replies to our calls are taken *before* the kernel routes anything: :func:`install`
+wraps the callback the kernel registered on its shell ``ZMQStream``. The wrapper looks
+at each message's header; a ``comm_msg`` that is a reply to one of our calls (see
+:func:`watch`) is handed to its handler at once, on the thread that read it; every other
+message goes to the kernel's own callback, unchanged and in its order.
+
+- ipykernel 7: the wrapper runs on the shell channel thread, which never runs user
+  code; the waiting cell just waits on a ``concurrent.futures.Future``.
+- ipykernel 6: the wrapper runs on the main thread, so a wait *on the main thread*
+  pumps the shell stream itself (:func:`wait`): ``ZMQStream.flush`` reads what is
+  pending and passes each message through the same wrapper. Replies are taken; any
+  other request (the next queued cell, a page request) goes to the kernel's own
+  callback, which queues it (``schedule_dispatch``) behind the running cell: it runs
+  afterwards, once, in its order, never inside the waiting cell.
+
+A wait on another thread never touches the stream (ZMQStream is not thread-safe). The
+kernel still publishes ``busy`` / ``idle`` for each reply taken (front ends dispose of
+the message's handlers on ``idle``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any, TypeVar
+
+__all__ = ["ReplyHandler", "install", "mechanism", "unwatch", "wait", "wait_async", "watch"]
+
+log = logging.getLogger("ipyanimagic")
+
+T = TypeVar("T")
+
+#: ``handler(content, buffers)`` gets the custom message's content and its buffers.
+ReplyHandler = Callable[[dict[str, Any], list[bytes]], None]
+
+_lock = threading.Lock()
+_watched: dict[str, ReplyHandler] = {}  # comm_id -> handler of its page replies
+_installed: dict[int, str] = {}  # id(kernel) -> "shell channel thread" | "main thread"
+
+#: How long one slice of a wait is: an interrupt lands at once anyway (lock waits and
+#: zmq polls are interruptible); the slice bounds how late a pump sees a reply.
+_SLICE = 0.05
+
+
+def is_page_reply(content: Any) -> bool:
+    """Whether a custom message's content is the page's reply to a kernel call.
+
+    Requests from the page are ``{"id", "key", "method", "args"}``; replies to the
+    kernel's calls are ``{"reply": <int>, "ok": ...}`` and have no ``method``.
+    """
+    return (
+        isinstance(content, dict)
+        and "method" not in content
+        and isinstance(content.get("reply"), int)
+        and not isinstance(content.get("reply"), bool)
+    )
+
+
+def watch(comm_id: str, handler: ReplyHandler) -> None:
+    """Take the page replies arriving on ``comm_id`` and pass them to ``handler``."""
+    with _lock:
+        _watched[comm_id] = handler
+
+
+def unwatch(comm_id: str) -> None:
+    """Stop taking replies on ``comm_id`` (its widget closed)."""
+    with _lock:
+        _watched.pop(comm_id, None)
+
+
+def _kernel() -> Any | None:
+    try:
+        from ipykernel.kernelbase import Kernel
+    except ImportError:  # pragma: no cover - IPython without ipykernel
+        return None
+    return Kernel.instance() if Kernel.initialized() else None
+
+
+def mechanism() -> str | None:
+    """Where replies are taken in this kernel: ``"shell channel thread"`` (ipykernel 7),
+    ``"main thread"`` (ipykernel 6: sync waits on the main thread pump), or None
+    (not installed: no kernel, or not yet)."""
+    kernel = _kernel()
+    return None if kernel is None else _installed.get(id(kernel))
+
+
+def install(timeout: float = 10.0) -> str:
+    """Wrap the kernel's shell stream callback (once); returns :func:`mechanism`.
+
+    ``RuntimeError`` outside a kernel, or when the kernel has no shell stream to wrap.
+    """
+    kernel = _kernel()
+    if kernel is None:
+        raise RuntimeError("calls to the page need a running Jupyter kernel")
+    done = _installed.get(id(kernel))
+    if done is not None:
+        return done
+    stream = getattr(kernel, "shell_stream", None)
+    if stream is None:
+        raise RuntimeError("this kernel has no shell stream: calls to the page cannot work")
+    channel_thread = getattr(kernel, "shell_channel_thread", None)
+    if channel_thread is not None:
+        where, loop, owner = "shell channel thread", channel_thread.io_loop, channel_thread
+    else:
+        where, loop, owner = "main thread", kernel.io_loop, threading.main_thread()
+
+    ready = threading.Event()
+    failure: list[BaseException] = []
+
+    def wrap() -> None:
+        try:
+            with _lock:
+                if id(kernel) not in _installed:
+                    _wrap_stream(kernel, stream)
+                    _installed[id(kernel)] = where
+        except BaseException as exc:  # reported to the caller below
+            failure.append(exc)
+        finally:
+            ready.set()
+
+    if threading.current_thread() is owner:
+        wrap()
+    else:
+        loop.add_callback(wrap)  # tornado's thread-safe way in
+        if owner is threading.main_thread():
+            # ipykernel 6 and a background thread: the main loop reads the shell socket,
+            # so nothing can be missed before it runs ``wrap``; no need to wait for it.
+            return where
+        if not ready.wait(timeout):
+            raise RuntimeError(f"the kernel's {where} did not answer within {timeout} s")
+    if failure:
+        raise RuntimeError(f"cannot take page replies in this kernel: {failure[0]}")
+    return where
+
+
+def _wrap_stream(kernel: Any, stream: Any) -> None:
+    # pyzmq keeps the callback in ``_recv_callback``; re-registering with ``on_recv``
+    # (on the stream's own thread) is its public way to change it.
+    original = getattr(stream, "_recv_callback", None)
+    if original is None:
+        raise RuntimeError("the shell stream has no receive callback")
+
+    def take_replies(frames: list[Any]) -> Any:
+        try:
+            if _take(kernel, frames):
+                return None
+        except Exception:  # a bad message must still reach the kernel, which logs it
+            log.exception("ipyanimagic: could not inspect a shell message")
+        return original(frames)
+
+    take_replies.__wrapped__ = original  # type: ignore[attr-defined]
+    stream.on_recv(take_replies, copy=False)
+
+
+def _take(kernel: Any, frames: list[Any]) -> bool:
+    """Handle ``frames`` if it is a reply to one of our calls; True if it was."""
+    session = kernel.session
+    if session is None or not _watched:
+        return False
+    _idents, parts = session.feed_identities(frames, copy=False)
+    # Header only (``content=False`` does not record the signature, so the kernel can
+    # still read the message if it is not ours).
+    peek = session.deserialize(parts, content=False, copy=False)
+    if peek["header"].get("msg_type") != "comm_msg":
+        return False
+    content = session.unpack(peek["content"])
+    comm_id = content.get("comm_id") if isinstance(content, dict) else None
+    handler = _watched.get(comm_id) if isinstance(comm_id, str) else None
+    data = content.get("data") if handler is not None else None
+    if not (isinstance(data, dict) and data.get("method") == "custom"):
+        return False
+    if not is_page_reply(data.get("content")):
+        return False
+    _idents, parts = session.feed_identities(frames, copy=False)
+    msg = session.deserialize(parts, content=True, copy=False)  # checks the signature
+    buffers = [b.bytes if hasattr(b, "bytes") else bytes(b) for b in msg.get("buffers") or []]
+    publish = getattr(kernel, "_publish_status", None)
+    if publish is not None:
+        publish("busy", "shell", parent=msg)
+    try:
+        assert handler is not None
+        handler(data["content"], buffers)
+    except Exception:
+        log.exception("ipyanimagic: a page reply handler failed")
+    finally:
+        if publish is not None:
+            publish("idle", "shell", parent=msg)
+    return True
+
+
+def _pump(kernel: Any) -> Callable[[float], None] | None:
+    """A function that reads the shell socket for up to ``seconds``, if this thread
+    must (ipykernel 6, main thread), else None."""
+    if _installed.get(id(kernel)) != "main thread":
+        return None
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    stream = kernel.shell_stream
+
+    def pump(seconds: float) -> None:
+        import zmq
+
+        if stream.socket.poll(max(0, int(seconds * 1000)), zmq.POLLIN):
+            stream.flush(zmq.POLLIN)
+
+    return pump
+
+
+def wait(future: Future[T], timeout: float) -> T:
+    """The future's result, waiting at most ``timeout`` seconds (``TimeoutError``).
+
+    Waits in slices; KeyboardInterrupt (the stop button) lands at once. On the main
+    thread of an ipykernel 6 kernel it reads the shell channel meanwhile (see above).
+    """
+    kernel = _kernel()
+    pump = _pump(kernel) if kernel is not None else None
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        if future.done() or remaining <= 0:
+            try:
+                return future.result(timeout=0)
+            except FutureTimeout:
+                raise TimeoutError(f"no reply from the page within {timeout:g} s") from None
+        if pump is not None:
+            pump(min(remaining, _SLICE))
+        else:
+            try:
+                return future.result(timeout=min(remaining, _SLICE))
+            except FutureTimeout:
+                continue
+
+
+async def wait_async(future: Future[T], timeout: float) -> T:
+    """:func:`wait` for async code: the event loop runs meanwhile (and with it, under
+    ipykernel 6, the shell stream and its wrapper)."""
+    try:
+        return await asyncio.wait_for(asyncio.wrap_future(future), timeout)
+    except asyncio.TimeoutError:
+        raise TimeoutError(f"no reply from the page within {timeout:g} s") from None
