@@ -2,9 +2,12 @@
 // kernel API. ipyanimagic/esm.py joins this module with bridge.js for anywidget.
 
 import { BridgeError, createBridge, KERNEL_GONE } from "./bridge.js";
+import { createPageCalls, NdArray } from "./pagecalls.js";
 
 const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor;
 const PARAMS = ["element", "kernel", "IPython", "python"];
+// The handler of Python's calls, one per model (anywidget's initialize), by model.
+const PAGE_CALLS = new WeakMap();
 let execCount = 0;
 
 // What the 2013 seed's callbacks.output(out_type, out) expects, from a Jupyter output.
@@ -31,7 +34,7 @@ function iopubMessage(out, msgId) {
   return { header: { msg_type: msgType, msg_id: `${msgId}-out` }, parent_header: { msg_id: msgId }, content };
 }
 
-function makeApi(bridge, key, element, showError) {
+function makeApi(bridge, key, element, showError, scope) {
   const renderOutputs = (outputs) => showOutputs(element, outputs);
 
   const kernel = {
@@ -84,6 +87,11 @@ function makeApi(bridge, key, element, showError) {
       // Any exposed method of any registered ipyanimagic object, by its key
       // (e.g. another output's `.key`): the dispatcher routes by key, not by comm.
       request: (targetKey, method, args = {}) => bridge.call(targetKey, method, args, opts),
+      // Python calls the page: python.expose(name, fn) or python.expose({name: fn}); fn
+      // gets Python's arguments and, last, an AbortSignal (Python stopped waiting).
+      expose: (nameOrObject, fn) => scope.expose(nameOrObject, fn),
+      // Return python.array(typed, shape) to Python to get a numpy array, not bytes.
+      array: (typed, shape = null) => new NdArray(typed, shape),
     };
   };
   const python = makePython();
@@ -156,7 +164,7 @@ const isJsScript = (s) => {
 // HTML mode: the fragment's scripts run in one function scope that also holds the
 // kernel API; inline on* handlers are compiled in that same scope, so the seed's
 // `onclick="set_value()"` finds `function set_value` without any global name.
-async function runHtml(root, html, api, showError) {
+async function runHtml(root, html, api, showError, onScope) {
   root.innerHTML = html;
   const scripts = [...root.querySelectorAll("script")];
   const code = [];
@@ -178,6 +186,7 @@ async function runHtml(root, html, api, showError) {
   }
   const body = `${code.join("\n;\n")}\n;return (__ipyanimagic_src) => eval(__ipyanimagic_src);`;
   const scopeEval = await new AsyncFunction(...PARAMS, body)(root, api.kernel, api.IPython, api.python);
+  onScope(scopeEval);
   for (const { el, event, body: handler } of handlers) {
     let fn;
     try {
@@ -198,20 +207,57 @@ async function runHtml(root, html, api, showError) {
   }
 }
 
-async function runJs(root, code, api) {
-  const fn = new AsyncFunction(...PARAMS, code);
-  return fn(root, api.kernel, api.IPython, api.python);
+// The cell's code first hands out an evaluator of its own scope (for ui.eval_js), so
+// that expressions see its functions and variables while it still runs.
+const SCOPE_HOOK = "__ipyanimagic_scope__";
+
+async function runJs(root, code, api, onScope) {
+  const fn = new AsyncFunction(...PARAMS, SCOPE_HOOK, `${SCOPE_HOOK}((__ipyanimagic_src) => eval(__ipyanimagic_src));\n${code}`);
+  return fn(root, api.kernel, api.IPython, api.python, onScope);
+}
+
+// ui.eval_js(expr): `expr` with the view's exposed names in scope, in the cell's own
+// scope once it has handed out its evaluator, else with the API's names only.
+function scopeEvaluator(scope, root, api) {
+  let scopeEval = null;
+  const evaluate = (expr) => {
+    const names = scope.identifiers();
+    const values = names.map((n) => scope.names.get(n));
+    if (scopeEval) {
+      return scopeEval(`(async ({${names.join(", ")}}) => (${expr}\n))`)(Object.fromEntries(names.map((n, i) => [n, values[i]])));
+    }
+    const fn = new AsyncFunction(...PARAMS, ...names, `return (${expr}\n);`);
+    return fn(root, api.kernel, api.IPython, api.python, ...values);
+  };
+  return { evaluate, setScopeEval: (f) => (scopeEval = f) };
+}
+
+function pageCallsOf(model) {
+  let calls = PAGE_CALLS.get(model);
+  if (!calls) {
+    calls = createPageCalls(model, { headless: Boolean(model.get("headless")) });
+    PAGE_CALLS.set(model, calls);
+  }
+  return calls;
 }
 
 export default {
+  initialize({ model }) {
+    const calls = pageCallsOf(model);
+    return () => calls.close("the widget was closed");
+  },
   render({ model, el, signal }) {
+    if (model.get("headless")) return undefined; // eval_js's widget shows nothing
     const bridge = createBridge(model);
     el.classList.add("ipyanimagic-jsexec");
     const root = document.createElement("div");
     root.className = "ipyanimagic-jsexec-root";
     el.appendChild(root);
     const showError = errorReporter(root);
-    const api = makeApi(bridge, model.get("key"), root, showError);
+    const scope = pageCallsOf(model).addScope();
+    const api = makeApi(bridge, model.get("key"), root, showError, scope);
+    const evaluator = scopeEvaluator(scope, root, api);
+    scope.evaluate = evaluator.evaluate;
     // Pending calls reject with Disconnected. When the kernel went away (not when the
     // output itself is being removed), the output says why nothing here works any more.
     bridge.onClose((reason) => {
@@ -224,9 +270,25 @@ export default {
     });
     const mode = model.get("mode");
     const code = model.get("code");
+    // Calls from Python wait until the code has started (html: its scripts have run),
+    // so that what it exposes first is there.
+    const ready = () => scope.markReady();
     whenConnected(el, signal)
-      .then(() => (mode === "html" ? runHtml(root, code, api, showError) : runJs(root, code, api)))
-      .catch(showError);
-    return () => bridge.close("the output was removed or the widget closed");
+      .then(() => {
+        if (mode === "html") {
+          return runHtml(root, code, api, showError, evaluator.setScopeEval).finally(ready);
+        }
+        const running = runJs(root, code, api, evaluator.setScopeEval);
+        setTimeout(ready, 0);
+        return running;
+      })
+      .catch((err) => {
+        ready();
+        showError(err);
+      });
+    return () => {
+      scope.remove("the output was removed or cleared");
+      bridge.close("the output was removed or the widget closed");
+    };
   },
 };
