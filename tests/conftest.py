@@ -60,6 +60,31 @@ MARKED_PATHS = {
     "browser": ("browser/", "reliability/test_browser_"),
     "kernel": ("kernel/", "reliability/test_kernel_", "reliability/test_lifecycle.py"),
 }
+# The old-stack run (scripts/test runs it in .venv-oldest, tools/oldest.txt) takes the
+# unit and kernel tests and these browser tests, marked "oldest_stack" (node ids under
+# tests/; without [params]: every parameter): the 2013 post's examples 1 and 2, the
+# player's controls, the threading rule; in JupyterLab and in Notebook 7.
+OLDEST_STACK = (
+    "browser/test_jsexec.py::test_seed_example_1_the_form_sets_a_python_variable[lab]",
+    "browser/test_jsexec.py::test_seed_example_2_shows_result_print_and_error[notebook]",
+    "browser/test_player.py::test_step_buttons_first_last_and_counter",
+    "browser/test_player.py::test_play_advances_and_pause_stops[lab]",
+    "browser/test_player.py::test_the_slider_shows_the_frame_under_the_thumb[notebook]",
+    "browser/test_player.py::test_keyboard_space_plays_and_arrows_step[lab]",
+    "browser/test_threads.py::test_calls_made_while_a_cell_runs_run_on_the_main_thread_after_it",
+)
+# Tests of what the oldest stack does not have, marked "subshells" and left out of the
+# old-stack run: ipykernel 6 has no subshells (its comm messages always arrive on the
+# main shell thread, which the threading-rule browser test checks there).
+NEEDS_SUBSHELLS = (
+    "kernel/test_kernel_bridge.py::"
+    "test_requests_on_a_subshell_run_on_the_main_thread_after_the_running_cell",
+    "kernel/test_kernel_bridge.py::test_a_comm_message_during_a_cell_leaves_the_cells_figures_alone",
+)
+MARKERS = {
+    "oldest_stack": "also runs in the old-stack environment (.venv-oldest, tools/oldest.txt)",
+    "subshells": "needs ipykernel >= 7 subshells: not in the old-stack run",
+}
 # ... or, elsewhere, a fixture that only a test in the browser uses.
 BROWSER_FIXTURES = {
     "notebook",
@@ -71,6 +96,16 @@ BROWSER_FIXTURES = {
 }
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    for name, text in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {text}")
+
+
+def _listed(test_id: str, listed: tuple[str, ...]) -> bool:
+    """``test_id`` (``path::name[params]``) is listed, as it is or without parameters."""
+    return test_id in listed or test_id.split("[")[0] in listed
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         try:
@@ -80,6 +115,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         marks = {m for m, paths in MARKED_PATHS.items() if where.startswith(paths)}
         if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
             marks.add("browser")
+        test_id = f"{where}::{item.name}"
+        if _listed(test_id, OLDEST_STACK):
+            marks.add("oldest_stack")
+        if _listed(test_id, NEEDS_SUBSHELLS):
+            marks.add("subshells")
         for mark in sorted(marks):
             item.add_marker(mark)
 

@@ -76,6 +76,7 @@ __all__ = [
     "NotebookPage",
     "close_notebook",
     "find_chromium",
+    "has_comms_over_subshells",
     "launch_browser",
     "open_notebook",
     "start_server",
@@ -92,10 +93,13 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
-# Notebook 7 logs these two page errors on every load; they are harmless.
+# Notebook 7 logs these two page errors on every load; they are harmless. The third is
+# Notebook 7.2's "Last Checkpoint" indicator on a notebook that has no checkpoint yet
+# (it reads the last of an empty list; the old-stack run meets it).
 NB7_KNOWN_PAGE_ERRORS = (
     "Cannot read properties of undefined (reading 'schema')",
     "Command 'filebrowser:open-path' not registered.",
+    "Cannot read properties of undefined (reading 'last_modified')",
 )
 
 # The notebook panel that is currently shown (Lab keeps hidden panels in the DOM;
@@ -161,6 +165,18 @@ _PROMPT_DONE_JS = r"""
 
 
 # --------------------------------------------------------------------------- server
+
+
+def has_comms_over_subshells() -> bool:
+    """Whether this environment's JupyterLab has the ``commsOverSubshells`` setting (4.4+).
+
+    Older ones (and ipykernel 6, which has no subshells) deliver every comm message
+    on the kernel's main shell thread: the old-stack run has only that mode.
+    """
+    import jupyterlab
+
+    major, minor = (int(part) for part in jupyterlab.__version__.split(".")[:2])
+    return (major, minor) >= (4, 4)
 
 
 def _free_port() -> int:
@@ -257,8 +273,14 @@ def _json_loads(data: bytes) -> Any:
 
 
 def throwaway_env(base: Path) -> dict[str, str]:
-    """This process's environment with Jupyter's and IPython's state under ``base``."""
+    """This process's environment with Jupyter's and IPython's state under ``base``.
+
+    The servers run from this interpreter's environment (``sys.executable``), and its
+    ``bin`` comes first on PATH, so whatever they start by name (``jupyter ...``) is that
+    environment's too: the old-stack run (.venv-oldest) tests its own JupyterLab.
+    """
     env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     for var, sub in (
         ("JUPYTER_CONFIG_DIR", "config"),
         ("JUPYTER_DATA_DIR", "data"),
