@@ -43,6 +43,9 @@ def animate(
     interval: float = 200,
     repeat: bool = True,
     label: str | None = None,
+    pure: bool | None = None,
+    workers: int | None = None,
+    executor: Any = None,
 ) -> Player:
     """Make a player for ``anim``; display it or return it from a cell.
 
@@ -55,8 +58,18 @@ def animate(
     (checked); False always draws in full. ``realtime``: when the kernel cannot keep up,
     skip frames to keep the animation's clock (default: show every frame, late).
 
+    ``pure``: whether frame i depends on i alone. By default it is measured on a copy
+    (``stats()["purity"]``, the status line's tooltip); until then, and for an
+    animation that remembers (a trail, an integrated state), frames are drawn in order
+    from the start, as ``Animation.save`` draws them, and kept. ``pure=True`` allows
+    random access at once; ``pure=False`` always goes in order. ``workers=N`` draws the
+    frames of a pure animation in N local processes; ``executor=`` in any
+    ``concurrent.futures.Executor`` or a ``distributed.Client`` (both need the
+    ``parallel`` extra).
+
     Re-running the cell that made a player closes the old one.
     """
+    check_parallel_options(pure, workers, executor)
     check_player_options(fps, loop, start, format, quality, dpi, cache_mb)
     source = frame_source(
         anim,
@@ -86,10 +99,29 @@ def animate(
         format=format,
         quality=quality,
         label=label if label is not None else _default_label(source),
+        pure=pure,
+        workers=workers,
+        executor=executor,
     )
     ownership.adopt(source, player)
     cellruns.replace_previous_run(player)
     return player
+
+
+def check_parallel_options(pure: Any, workers: Any, executor: Any) -> None:
+    """``PlayerOptionError`` for a ``pure``, ``workers`` or ``executor`` that cannot be."""
+    if pure is not None and not isinstance(pure, bool):
+        raise PlayerOptionError(f"pure must be True, False or None, not {pure!r}")
+    if workers is not None and (
+        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
+    ):
+        raise PlayerOptionError(f"workers must be a whole number of at least 1, not {workers!r}")
+    if workers is not None and executor is not None:
+        raise PlayerOptionError("give workers=N or executor=, not both")
+    if pure is False and (workers is not None or executor is not None):
+        raise PlayerOptionError(
+            "workers draw the frames of a pure animation only; pure=False draws in order"
+        )
 
 
 def _default_label(source: FrameSource) -> str:

@@ -14,9 +14,13 @@ so that earlier frames can be shown again; at most ``save_count`` items are kept
 matplotlib argument that bounds how many frames of such an animation are saved; default
 here 1000). Frames past that bound do not exist for the player.
 
-A frame is drawn from the figure's current state: an animation whose frames depend on
-the ones before (a func that appends to a line, say) shows each frame as matplotlib
-would only when it is played forward from the start.
+The frame function is called as ``Animation.save`` calls it: before the first frame,
+the init draw (``init_func()``, or when there is none the frame function on the first
+frame's data, as matplotlib's ``_init_draw`` does), then each frame. For an animation
+whose frames depend on the ones before (a func that appends to a line, say) only the
+frames drawn in that order are right; ``sequential.py`` keeps to it, and ``purity.py``
+measures whether an animation needs it. :meth:`FrameSource.portable` makes the copy
+those two and the workers use (pickled with cloudpickle).
 """
 
 from __future__ import annotations
@@ -95,6 +99,11 @@ class _FrameData:
     def _finish(self) -> None:
         self._count = len(self._seen)
 
+    def known_items(self) -> list[Any]:
+        """The frame data known so far (all of it once the count is known)."""
+        with self._lock:
+            return list(self._seen)
+
 
 class _SequenceData(_FrameData):
     def __init__(self, seq: Sequence[Any]):
@@ -105,6 +114,13 @@ class _SequenceData(_FrameData):
         if not 0 <= index < len(self._sequence):
             raise FrameOutOfRange(f"frame {index} is out of range (0..{len(self._sequence) - 1})")
         return self._sequence[index]
+
+    def known_items(self) -> list[Any]:
+        return list(self._sequence)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The lock and the iterator factory stay behind; the sequence is the data.
+        return (_SequenceData, (self._sequence,))
 
 
 class FrameSource:
@@ -163,16 +179,58 @@ class FrameSource:
             i += 1
         return self.count or 0
 
+    @property
+    def initialized(self) -> bool:
+        """Whether the init draw happened (it comes before the first frame)."""
+        return self._initialized
+
     def draw(self, index: int) -> list[Artist]:
-        """Put the figure in the state of frame ``index``; return the artists it changed."""
+        """Put the figure in the state of frame ``index``; return the artists it changed.
+
+        The first call makes the init draw first, as ``Animation.save`` does.
+        """
         self.check_index(index)
         data = self._data.get(index)
         if not self._initialized:
             self._initialized = True
             if self._init is not None:
                 self._init()
+            else:
+                # matplotlib's _init_draw without an init_func: the frame function on
+                # the first frame's data, drawn but not saved.
+                self._draw_data(self._data.get(0))
         artists = self._draw_data(data)
         return list(artists) if artists else []
+
+    def pull(self, count: int) -> int:
+        """Learn the data of the first ``count`` frames (a generator is pulled that far,
+        no further); the frames known."""
+        for i in range(self.known, count):
+            try:
+                self._data.get(i)
+            except FrameOutOfRange:
+                break
+        return self.known
+
+    def restart(self) -> None:
+        """Make the next draw start with the init draw again (the purity check's copy)."""
+        self._initialized = False
+
+    def portable(self) -> FrameSource:
+        """A copy's blueprint: figure, frame function, init and the frame data known
+        now, without the matplotlib ``Animation`` (its timer cannot travel). Pickle it
+        with cloudpickle (``portable.py``); unpickled, it is an independent animation
+        whose calls move none of this one's state."""
+        copy = FrameSource(
+            self.figure,
+            self._draw,
+            _SequenceData(self._data.known_items()),
+            interval=self.interval,
+            repeat=self.repeat,
+            blit=self.blit,
+            init=self._init,
+        )
+        return copy
 
     def _draw_data(self, data: Any) -> Sequence[Artist] | None:
         return self._draw(data)

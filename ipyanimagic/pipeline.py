@@ -206,6 +206,29 @@ class FramePipeline:
             return EncodedFrame(*hit)
         return self.encode(self.render(index, scale), fmt, quality)
 
+    # -- the seam for frames drawn elsewhere (sequential.py, parallel.py) ---------------
+
+    @property
+    def budget_bytes(self) -> int:
+        """The cache's budget (``--cache-mb``), which frames drawn ahead must respect."""
+        return self._cache.budget
+
+    def cached(self, index: int, fmt: str, quality: int, scale: float) -> EncodedFrame | None:
+        """Frame ``index`` from the cache, if it is there (any thread)."""
+        hit = self._cache.get(_key(index, fmt, quality, scale))
+        return EncodedFrame(*hit) if hit is not None else None
+
+    def put(self, frame: EncodedFrame, fmt: str, quality: int, render_ms: float) -> None:
+        """Keep a frame a worker drew and encoded, and count it (any thread)."""
+        meta = frame.meta
+        with self._lock:
+            self._totals["frames"] += 1
+            self._totals["render_ms"] += render_ms
+            self._totals["encode_ms"] += float(meta.get("encode_ms", 0.0))
+        self._cache.put(
+            _key(meta["index"], fmt, quality, float(meta.get("scale", 1.0))), meta, frame.data
+        )
+
     def draw_only(self, index: int) -> None:
         """Put the figure in the state of frame ``index`` for someone else to capture.
 

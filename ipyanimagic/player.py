@@ -24,6 +24,8 @@ from .frames import FrameSource
 from .limits import CACHE_MB_DEFAULT, LOOP_MODES, PLAYER_FORMATS, QUALITY_DEFAULT
 from .options import check_batch, check_format, check_quality, check_scale, page_report
 from .pipeline import EncodedFrame, FramePipeline
+from .purity import Purity
+from .supply import FrameSupply
 from .transport import BridgeWidget
 
 __all__ = ["Player"]
@@ -51,6 +53,12 @@ class Player(BridgeWidget):
     format = traitlets.Enum(PLAYER_FORMATS, default_value="auto").tag(sync=True)
     quality = traitlets.Int(QUALITY_DEFAULT).tag(sync=True)
     label = traitlets.Unicode("Animation").tag(sync=True)
+    purity = traitlets.Unicode(
+        "", help="whether frames depend on the ones before: the status line's tooltip"
+    ).tag(sync=True)
+    note = traitlets.Unicode(
+        "", help="the kernel's status line: frames being drawn in order, workers not used"
+    ).tag(sync=True)
     poster = traitlets.Bytes(
         b"", help="PNG of the start frame, sent with the display: no round trip for it"
     ).tag(sync=True)
@@ -62,6 +70,9 @@ class Player(BridgeWidget):
         cache_mb: float = CACHE_MB_DEFAULT,
         blit: bool = True,
         dpi: float | None = None,
+        pure: bool | None = None,
+        workers: int | None = None,
+        executor: Any = None,
         **kwargs: Any,
     ) -> None:
         # dpi: the user's choice (``--dpi``), set on the figure by animate(); frames are
@@ -77,6 +88,16 @@ class Player(BridgeWidget):
         count = source.count
         kwargs.setdefault("current", kwargs.get("start", 0))
         super().__init__(count=-1 if count is None else count, known=source.known, **kwargs)
+        # Which way frames are made (in order, kernel, workers): supply.py.
+        self.supply = FrameSupply(
+            self.pipeline,
+            pure=pure,
+            workers=workers,
+            executor=executor,
+            start=self.start,
+            on_note=self._set_note,
+            on_verdict=self._set_purity,
+        )
 
     def __repr__(self) -> str:
         return f"<Player {self.label!r} frames={self.count if self.count >= 0 else '?'}>"
@@ -84,6 +105,14 @@ class Player(BridgeWidget):
     @property
     def figure(self) -> Figure | None:
         return self.pipeline.figure
+
+    def _set_note(self, text: str) -> None:
+        if not self.pipeline.closed and self.note != text:
+            self.note = text
+
+    def _set_purity(self, verdict: Purity) -> None:
+        if not self.pipeline.closed:
+            self.purity = verdict.describe()
 
     def _sync_count(self) -> None:
         """Show what drawing taught the source: the count of a generator that ran out."""
@@ -124,7 +153,7 @@ class Player(BridgeWidget):
         """
         fmt, q, s = self._request(format, quality, scale)
         return futures.then(
-            self.pipeline.frame(index, fmt, q, s),
+            self.supply.frame(index, fmt, q, s),
             lambda f: WithBuffers(self._meta(f), [f.data]),
         )
 
@@ -144,18 +173,28 @@ class Player(BridgeWidget):
         (``{"index", "type", "message", "traceback"}``) while the frames before it arrive.
         """
         fmt, q, s = self._request(format, quality, scale)
-        pending: list[Future[EncodedFrame]] = []
+        pending: list[Future[EncodedFrame | Exception]] = []
+        asked: list[int] = []
         error: dict[str, Any] | None = None
         for index in check_batch(indices):
             try:
-                pending.append(self.pipeline.frame(index, fmt, q, s))
+                # A frame drawn elsewhere (a worker, a run in order) may fail later.
+                pending.append(futures.then(self.supply.frame(index, fmt, q, s), _same, _same))
+                asked.append(index)
             except Exception as exc:
                 error = _describe_frame_error(index, exc)
                 break
 
-        def reply(done: list[EncodedFrame]) -> WithBuffers:
-            metas = [self._meta(f) for f in done]
-            return WithBuffers({"frames": metas, "error": error}, [f.data for f in done])
+        def reply(done: list[EncodedFrame | Exception]) -> WithBuffers:
+            frames: list[EncodedFrame] = []
+            failed = error
+            for index, item in zip(asked, done, strict=False):
+                if isinstance(item, Exception):
+                    failed = _describe_frame_error(index, item)
+                    break
+                frames.append(item)
+            metas = [self._meta(f) for f in frames]
+            return WithBuffers({"frames": metas, "error": failed}, [f.data for f in frames])
 
         return futures.gather(pending, reply)
 
@@ -168,7 +207,11 @@ class Player(BridgeWidget):
     def stats(self) -> dict[str, Any]:
         """Kernel-side counters (frames rendered, mean render / encode ms, cache use) and
         the page's last report."""
-        return {**self.pipeline.stats(), "page": dict(self._page_stats)}
+        return {
+            **self.pipeline.stats(),
+            **self.supply.stats(),
+            "page": dict(self._page_stats),
+        }
 
     @expose(thread_safe=True)
     def report(self, stats: dict[str, Any]) -> None:
@@ -185,7 +228,7 @@ class Player(BridgeWidget):
         # A picture of the first frame for places without a live kernel (nbviewer,
         # GitHub, exported HTML); JupyterLab prefers the widget view.
         try:
-            meta, png = self.pipeline.frame_now(self.start, "png", 0)
+            meta, png = self.supply.frame_now(self.start, "png", 0)
         except Exception:
             return bundle
         if self.poster != png:
@@ -207,11 +250,16 @@ class Player(BridgeWidget):
     # -- life cycle --------------------------------------------------------------
 
     def close(self) -> None:
-        """Close the player and release its figure and cached frames."""
+        """Close the player and release its figure, cached frames and workers."""
+        self.supply.close()
         source = self.pipeline.close()
         if source is not None:
             ownership.release(source, self)
         super().close()
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _describe_frame_error(index: int, exc: Exception) -> dict[str, Any]:

@@ -1,0 +1,247 @@
+"""Frames of an animation that remembers: drawn in order from the start, and kept.
+
+Why: when frame i depends on the frames before it (a trail, an integrated state, a
+random walk), the only right frame i is the one drawn after the init draw and frames
+0 .. i-1, in that order, as ``Animation.save`` draws it. So here:
+
+- the frame function is called exactly in that order, once per frame, never again;
+- each frame is kept, losslessly (``history.py``: the cache, and a temporary file);
+- a request for a kept frame (a step or a jump back) reads it;
+- a request ahead of the run (a jump forward) makes the run go on to it, in small
+  slices on the kernel's main loop, so that the page's other requests are answered
+  between slices; the status line shows the progress; a newer jump ahead takes over
+  (requests past it are told they were superseded).
+
+Frames are kept at the resolution (scale) of the first one drawn: a frame cannot be
+drawn again at another.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from . import futures
+from .history import KeptFrames
+from .mainthread import main_loop
+from .pipeline import EncodedFrame, FramePipeline, Pixels, encoder_pool
+
+__all__ = ["InOrder", "Superseded"]
+
+#: Seconds of drawing per slice of a run ahead, before the loop answers other requests.
+SLICE_S = 0.05
+
+
+class Superseded(RuntimeError):
+    """A request past a newer jump: the run stopped short of it."""
+
+
+def _decode(data: bytes) -> np.ndarray:
+    with Image.open(io.BytesIO(data)) as image:
+        return np.asarray(image.convert("RGBA"))
+
+
+class InOrder:
+    """Frames of one pipeline's animation, drawn only in order; see the module doc."""
+
+    def __init__(self, pipeline: FramePipeline, *, on_note: Callable[[str], None]) -> None:
+        self.pipeline = pipeline
+        self.kept = KeptFrames()
+        #: The next frame the run draws.
+        self.next = 0
+        self._on_note = on_note
+        self._scale: float | None = None
+        self._png: dict[int, Future[EncodedFrame]] = {}  # kept frames being encoded
+        self._waiting: dict[int, list[tuple[str, int, Future[EncodedFrame]]]] = {}
+        self._goal = -1
+        self._scheduled = False
+        self._started_at = 0.0
+        self.closed = False
+
+    # -- requests --------------------------------------------------------------------
+
+    def frame(self, index: int, fmt: str, quality: int, scale: float = 1.0) -> Future[EncodedFrame]:
+        """Frame ``index``: kept, drawn now (the next), or when the run gets there."""
+        self.pipeline.source.check_index(index)
+        if self._scale is None:
+            self._scale = self.pipeline.scale_for(scale)
+        if index < self.next:
+            return self._kept(index, fmt, quality)
+        if index == self.next and self._goal < index:
+            return self._draw_next(fmt, quality)
+        waiter: Future[EncodedFrame] = Future()
+        self._waiting.setdefault(index, []).append((fmt, quality, waiter))
+        self._go_to(index)
+        return waiter
+
+    def frame_now(
+        self, index: int, fmt: str, quality: int, scale: float = 1.0
+    ) -> EncodedFrame:
+        """Frame ``index``, the run taken to it on this thread (poster, export, a cell)."""
+        self.pipeline.source.check_index(index)
+        if self._scale is None:
+            self._scale = self.pipeline.scale_for(scale)
+        while self.next <= index:
+            self._draw_one()
+        return self._kept(index, fmt, quality).result()
+
+    # -- the run -----------------------------------------------------------------------
+
+    def _draw_next(self, fmt: str, quality: int) -> Future[EncodedFrame]:
+        png = self._draw_one()
+        return self._as(png, fmt, quality)
+
+    def _draw_one(self) -> Future[EncodedFrame]:
+        """Draw frame ``next`` (main thread), keep it; the future of its PNG."""
+        index = self.next
+        pixels = self.pipeline.render(index, self._scale or 1.0)
+        self.next = index + 1
+        png = encoder_pool().submit(self._keep, pixels)
+        self._png[index] = png
+        png.add_done_callback(lambda _f: self._png.pop(index, None))
+        return png
+
+    def _keep(self, pixels: Pixels) -> EncodedFrame:
+        frame = self.pipeline.encode(pixels, "png", 0)
+        self.kept.put(pixels.index, frame.meta, frame.data)
+        return frame
+
+    def _kept(self, index: int, fmt: str, quality: int) -> Future[EncodedFrame]:
+        scale = self._scale or 1.0
+        hit = self.pipeline.cached(index, fmt, quality, scale)
+        if hit is not None:
+            return futures.done(hit)
+        pending = self._png.get(index)
+        if pending is not None:
+            return self._as(pending, fmt, quality)
+        kept = self.kept.get(index)
+        if kept is None:
+            raise RuntimeError(f"frame {index} was drawn but is not kept (closed player?)")
+        return self._as(futures.done(EncodedFrame(*kept)), fmt, quality)
+
+    def _as(self, png: Future[EncodedFrame], fmt: str, quality: int) -> Future[EncodedFrame]:
+        """The frame in ``fmt``: the PNG itself, or a JPEG made from its pixels."""
+        if fmt == "png":
+            return png
+
+        def to_jpeg(frame: EncodedFrame) -> EncodedFrame:
+            meta = frame.meta
+            pixels = Pixels(
+                meta["index"],
+                _decode(frame.data),
+                float(meta.get("render_ms", 0.0)),
+                str(meta.get("mode", "full")),
+                float(meta.get("scale", self._scale or 1.0)),
+            )
+            return self.pipeline.encode(pixels, fmt, quality)
+
+        out: Future[EncodedFrame] = Future()
+
+        def chained(f: Future[EncodedFrame]) -> None:
+            try:
+                frame = f.result()
+            except BaseException as exc:
+                out.set_exception(exc)
+                return
+            _forward(encoder_pool().submit(to_jpeg, frame), out)
+
+        png.add_done_callback(chained)
+        return out
+
+    def _go_to(self, index: int) -> None:
+        """Make ``index`` the run's goal; requests past it are superseded."""
+        if self._goal < self.next:
+            self._started_at = time.perf_counter()
+        self._goal = index
+        for later in [i for i in self._waiting if i > index]:
+            for _, _, waiter in self._waiting.pop(later):
+                waiter.set_exception(
+                    Superseded(f"frame {later}: a newer jump went to frame {index} first")
+                )
+        self._schedule()
+
+    def _schedule(self) -> None:
+        if self._scheduled or self.closed:
+            return
+        loop = main_loop()
+        if loop is None:
+            # No kernel loop to come back on (plain IPython, tests): run it through here.
+            while self.next <= self._goal and not self.closed:
+                self._slice()
+            return
+        self._scheduled = True
+        loop.add_callback(self._run)
+
+    def _run(self) -> None:
+        self._scheduled = False
+        if self.closed:
+            return
+        self._slice()
+        if self.next <= self._goal:
+            self._schedule()
+
+    def _slice(self) -> None:
+        """Draw frames toward the goal for up to SLICE_S seconds (main thread)."""
+        deadline = time.perf_counter() + SLICE_S
+        while self.next <= self._goal and not self.closed:
+            index = self.next
+            try:
+                png = self._draw_one()
+            except Exception as exc:
+                # Frame `index` failed: its requests get the error, the run stops there
+                # (asked again, it is drawn again from the same state).
+                self._goal = index - 1
+                for waiters in [self._waiting.pop(i) for i in list(self._waiting)]:
+                    for _, _, waiter in waiters:
+                        waiter.set_exception(exc)
+                self._on_note("")
+                return
+            for fmt, quality, waiter in self._waiting.pop(index, []):
+                _forward(self._as(png, fmt, quality), waiter)
+            if time.perf_counter() >= deadline:
+                break
+        if self.next <= self._goal:
+            self._on_note(f"drawing frames in order: {self.next} of {self._goal + 1}")
+        else:
+            self._on_note("")
+
+    # -- what is kept ------------------------------------------------------------------
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "next": self.next,
+            "kept_frames": len(self.kept),
+            "kept_file_bytes": self.kept.nbytes,
+            "kept_file": self.kept.path,
+            "running_to": self._goal if self._goal >= self.next else None,
+        }
+
+    def close(self) -> None:
+        """Stop the run, fail its waiting requests, remove the kept frames' file."""
+        self.closed = True
+        for waiters in self._waiting.values():
+            for _, _, waiter in waiters:
+                if not waiter.done():
+                    waiter.set_exception(RuntimeError("this player was closed"))
+        self._waiting.clear()
+        self.kept.close()
+
+
+def _forward(src: Future[EncodedFrame], dst: Future[EncodedFrame]) -> None:
+    """``dst`` gets ``src``'s result or failure when it has one."""
+    src.add_done_callback(lambda f: _copy_result(f, dst))
+
+
+def _copy_result(src: Future[Any], dst: Future[Any]) -> None:
+    if dst.done():
+        return
+    try:
+        dst.set_result(src.result())
+    except BaseException as exc:
+        dst.set_exception(exc)

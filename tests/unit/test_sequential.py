@@ -1,0 +1,175 @@
+"""Animations that remember: every frame is the one ``Animation.save`` writes there.
+
+The reference is what a frame-grabbing movie writer receives from ``Animation.save`` on
+an independent making of the same animation (``support.zoo.saved_frames``).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+from concurrent.futures import Future
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib import animation
+from PIL import Image
+from support import zoo
+
+import ipyanimagic
+from ipyanimagic.sequential import Superseded
+
+EVERY_KIND = {**zoo.PURE, **zoo.REMEMBERS}
+
+
+@pytest.fixture
+def players():
+    made = []
+    yield made
+    for p in made:
+        p.close()
+    plt.close("all")
+
+
+def pixels(frame) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(frame.data)).convert("RGBA"))
+
+
+def shown(player, index, fmt="png") -> np.ndarray:
+    """Frame ``index`` as the page gets it (the exposed method; a deferred reply)."""
+    reply = player.frame(index, format=fmt)
+    reply = reply.result(timeout=60) if isinstance(reply, Future) else reply
+    return np.asarray(Image.open(io.BytesIO(bytes(reply.buffers[0]))).convert("RGBA"))
+
+
+@pytest.mark.parametrize("name", sorted(EVERY_KIND))
+def test_frames_played_forward_are_the_frames_save_writes(players, name):
+    saved = zoo.saved_frames(EVERY_KIND[name])
+    _, anim = EVERY_KIND[name]()
+    p = ipyanimagic.animate(anim)
+    players.append(p)
+    p._repr_mimebundle_()  # the poster first, as a display does
+    for i in range(len(saved)):
+        assert np.array_equal(shown(p, i), saved[i]), f"{name}: frame {i}"
+
+
+@pytest.mark.parametrize("name", sorted(EVERY_KIND))
+def test_frames_under_random_access_are_the_frames_save_writes(players, name):
+    saved = zoo.saved_frames(EVERY_KIND[name])
+    _, anim = EVERY_KIND[name]()
+    p = ipyanimagic.animate(anim, start=3)
+    players.append(p)
+    p._repr_mimebundle_()
+    order = random.Random(name).choices(range(len(saved)), k=30)
+    for i in order:
+        assert np.array_equal(shown(p, i), saved[i]), f"{name}: frame {i} after {order}"
+
+
+def test_the_frame_function_is_called_as_save_calls_it(players):
+    def counted(init: bool):
+        calls: list[object] = []
+        fig, ax = plt.subplots(figsize=(2, 2), dpi=40)
+        ax.set(xlim=(0, 20), ylim=(-1, 1))
+        (ln,) = ax.plot([], [])
+        xs: list[int] = []
+
+        def start():
+            calls.append("init")
+            xs.clear()
+            return (ln,)
+
+        def step(i):
+            calls.append(i)
+            xs.append(i)
+            ln.set_data(xs, np.zeros(len(xs)))
+            return (ln,)
+
+        anim = animation.FuncAnimation(fig, step, frames=8, init_func=start if init else None)
+        return calls, anim
+
+    for init in (False, True):
+        saved_calls, anim = counted(init)
+        anim.save("unused", writer=zoo.GrabWriter())
+        calls, anim = counted(init)
+        p = ipyanimagic.animate(anim)
+        players.append(p)
+        p._repr_mimebundle_()  # poster: frame 0, in the run
+        for i in [5, 2, 7, 0, 3, 6, 1, 4]:
+            shown(p, i)
+            shown(p, i, "jpeg")
+        assert calls == saved_calls == ([] if init else [0]) + (["init"] if init else []) + list(
+            range(8)
+        )
+
+
+def test_kept_frames_past_the_cache_budget_come_from_a_temporary_file(players):
+    saved = zoo.saved_frames(zoo.trail)
+    _, anim = zoo.trail()
+    p = ipyanimagic.animate(anim, cache_mb=0.001)  # about one kilobyte: nothing stays
+    players.append(p)
+    shown(p, len(saved) - 1)
+    stats = p.stats()["in_order"]
+    assert stats["kept_frames"] == len(saved) and stats["kept_file_bytes"] > 0
+    path = stats["kept_file"]
+    assert os.path.exists(path)
+    for i in reversed(range(len(saved))):
+        assert np.array_equal(shown(p, i), saved[i])
+    assert p.stats()["cache_frames"] <= 1
+    p.close()
+    assert not os.path.exists(path)
+
+
+def test_a_jump_ahead_draws_the_frames_between_and_says_so(players, monkeypatch):
+    _, anim = zoo.trail_init()
+    p = ipyanimagic.animate(anim)
+    players.append(p)
+    notes: list[str] = []
+    p.observe(lambda change: notes.append(change["new"]), names="note")
+    run = p.supply.in_order
+    import ipyanimagic.sequential as sequential
+
+    monkeypatch.setattr(sequential, "SLICE_S", 0.0)  # one frame per slice
+    shown(p, 9)
+    assert run.next == 10
+    assert "drawing frames in order: 1 of 10" in notes and notes[-1] == ""
+
+
+def test_a_newer_jump_supersedes_an_older_one(players, monkeypatch):
+    _, anim = zoo.trail()
+    p = ipyanimagic.animate(anim)
+    players.append(p)
+    run = p.supply.in_order
+    # Hold the run, as a busy kernel loop would, and queue two jumps.
+    monkeypatch.setattr(run, "_schedule", lambda: None)
+    far = run.frame(11, "png", 0)
+    near = run.frame(6, "png", 0)
+    monkeypatch.undo()
+    run._schedule()
+    assert near.result(timeout=30).meta["index"] == 6
+    with pytest.raises(Superseded, match="frame 11: a newer jump went to frame 6"):
+        far.result(timeout=30)
+    assert run.next == 7
+
+
+def test_an_error_in_frame_k_stops_the_run_there_and_leaves_the_frames_before(players):
+    fig, ax = plt.subplots(figsize=(2, 2), dpi=40)
+    ax.set(xlim=(0, 10), ylim=(0, 10))
+    (ln,) = ax.plot([], [])
+    xs: list[int] = []
+
+    def step(i):
+        if i == 4:
+            raise ValueError("bad frame 4")
+        xs.append(i)
+        ln.set_data(xs, xs)
+
+    p = ipyanimagic.animate(step, fig=fig, frames=8, pure=False)
+    players.append(p)
+    reply = p.frames([2, 3, 4, 5])
+    reply = reply.result(timeout=30)
+    assert [m["index"] for m in reply.result["frames"]] == [2, 3]
+    assert reply.result["error"]["index"] == 4
+    assert reply.result["error"]["message"] == "bad frame 4"
+    assert shown(p, 1).shape[2] == 4  # a kept frame still works
