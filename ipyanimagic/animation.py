@@ -46,6 +46,7 @@ def animate(
     pure: bool | None = None,
     workers: int | None = None,
     executor: Any = None,
+    embed: bool = False,
 ) -> Player:
     """Make a player for ``anim``; display it or return it from a cell.
 
@@ -66,6 +67,10 @@ def animate(
     frames of a pure animation in N local processes; ``executor=`` in any
     ``concurrent.futures.Executor`` or a ``distributed.Client`` (both need the
     ``parallel`` extra).
+
+    ``embed``: the display also carries a player with every frame that plays without a
+    kernel (``player.embed()``: nbconvert's HTML, nbviewer); ``ExportError`` over
+    ``save_html``'s size limit.
 
     Re-running the cell that made a player closes the old one.
     """
@@ -104,6 +109,12 @@ def animate(
         executor=executor,
     )
     ownership.adopt(source, player)
+    if embed:
+        try:
+            player.embed()
+        except Exception:
+            player.close()
+            raise
     cellruns.replace_previous_run(player)
     return player
 

@@ -36,6 +36,7 @@ from .templates import render, template_dir
 __all__ = [
     "JoinError",
     "controls_html",
+    "embed_module",
     "export_module",
     "export_page",
     "join_modules",
@@ -283,6 +284,13 @@ def export_module() -> str:
     """The exported page's inline module: the player over its embedded frames."""
     module = join_modules("export_page.js") + "\nmountExport(document);\n"
     return _check_inline(module, "export_page.js")
+
+
+@functools.cache
+def embed_module() -> str:
+    """The inline module of a player embedded in a notebook output (embed.py)."""
+    module = join_modules("embed_page.js") + "\nmountEmbedded(document);\n"
+    return _check_inline(module, "embed_page.js")
 
 
 def export_page(*, label: str, state: dict[str, Any], frames: dict[str, Any]) -> str:

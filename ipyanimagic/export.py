@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .esm import export_page
 from .framecache import index_ranges
@@ -22,7 +22,7 @@ from .progress import progress_bar
 if TYPE_CHECKING:
     from .player import Player
 
-__all__ = ["ExportError", "export_html", "save_movie"]
+__all__ = ["ExportError", "export_html", "offline_player", "save_movie"]
 
 
 class ExportError(ValueError):
@@ -38,6 +38,69 @@ def _frames_to_export(pipeline: FramePipeline, which: str) -> list[int]:
         raise ExportError(f"frames must be 'all' or 'cached', not {which!r}")
     # A generator is pulled to its end (bounded by save_count) to learn the count.
     return list(range(pipeline.exhaust()))
+
+
+def offline_player(
+    player: Player,
+    frames: str = "all",
+    *,
+    format: str = "png",
+    quality: int | None = None,
+    max_mb: float = 100,
+    progress: bool = True,
+    scale: float = EXPORT_SCALE_DEFAULT,
+    what: str = "the file",
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What a player needs to play without a kernel: ``(state, frames)`` for
+    ``export_page`` (a file) or ``embed.py`` (a notebook output).
+
+    Options as :func:`export_html`. The size is estimated first (``what`` names the
+    result in the error); over ``max_mb`` it raises :class:`ExportError` instead of
+    leaving frames out.
+    """
+    format = check_format(format, ExportError)
+    q = check_quality(player.quality if quality is None else quality, ExportError)
+    scale = check_scale(scale, ExportError)
+    pipeline = player.pipeline
+    indices = _frames_to_export(pipeline, frames)
+    if not indices:
+        raise ExportError("there are no frames to export (frames='cached' before playing?)")
+    # Estimate from the first and a middle frame: base64 adds a third.
+    sample = sorted({indices[0], indices[len(indices) // 2]})
+    sizes = [len(pipeline.frame_now(i, format, q, scale)[1]) for i in sample]
+    estimate_mb = max(sizes) * len(indices) * 4 / 3 / 1e6 + 0.1
+    if estimate_mb > max_mb:
+        raise ExportError(
+            f"{what} would be about {estimate_mb:.1f} MB ({len(indices)} frames), over "
+            f"max_mb={max_mb:g}; raise max_mb, or use format='jpeg', scale=1, a lower dpi, "
+            "or frames='cached'"
+        )
+    embedded: dict[int, dict[str, str]] = {}
+    for i in progress_bar(indices, f"exporting {what}", enabled=progress):
+        meta, data = pipeline.frame_now(i, format, q, scale)
+        embedded[i] = {"mime": meta["mime"], "data": base64.b64encode(data).decode("ascii")}
+    drawn_at = pipeline.scale_for(scale)
+    count = player.count if player.count >= 0 else len(indices)
+    state = {
+        "key": "offline",
+        "label": player.label,
+        "count": count,
+        "known": count,
+        "fps": player.fps,
+        "loop": player.loop,
+        "autoplay": False,
+        "realtime": player.realtime,
+        "start": indices[0] if player.start not in embedded else player.start,
+        "format": format,
+        "quality": q,
+        # The resolution the frames were drawn at: the player shows them at the
+        # figure's size, whatever the screen's devicePixelRatio.
+        "scale": drawn_at,
+    }
+    return state, {
+        "frames": {str(i): f for i, f in embedded.items()},
+        "ranges": index_ranges(indices),
+    }
 
 
 def export_html(
@@ -60,54 +123,18 @@ def export_html(
     records the scale). The size is estimated first; over ``max_mb`` it raises
     :class:`ExportError` instead of leaving frames out. Returns the file's path.
     """
-    format = check_format(format, ExportError)
-    q = check_quality(player.quality if quality is None else quality, ExportError)
-    scale = check_scale(scale, ExportError)
-    pipeline = player.pipeline
-    indices = _frames_to_export(pipeline, frames)
-    if not indices:
-        raise ExportError("there are no frames to export (frames='cached' before playing?)")
-    # Estimate from the first and a middle frame: base64 adds a third.
-    sample = sorted({indices[0], indices[len(indices) // 2]})
-    sizes = [len(pipeline.frame_now(i, format, q, scale)[1]) for i in sample]
-    estimate_mb = max(sizes) * len(indices) * 4 / 3 / 1e6 + 0.1
-    if estimate_mb > max_mb:
-        raise ExportError(
-            f"the file would be about {estimate_mb:.1f} MB ({len(indices)} frames), over "
-            f"max_mb={max_mb:g}; raise max_mb, or use format='jpeg', scale=1, a lower dpi, "
-            "or frames='cached'"
-        )
-    embedded: dict[int, dict[str, str]] = {}
-    for i in progress_bar(indices, f"exporting {Path(path).name}", enabled=progress):
-        meta, data = pipeline.frame_now(i, format, q, scale)
-        embedded[i] = {"mime": meta["mime"], "data": base64.b64encode(data).decode("ascii")}
-    drawn_at = pipeline.scale_for(scale)
-    count = player.count if player.count >= 0 else len(indices)
-    state = {
-        "key": "offline",
-        "label": player.label,
-        "count": count,
-        "known": count,
-        "fps": player.fps,
-        "loop": player.loop,
-        "autoplay": False,
-        "realtime": player.realtime,
-        "start": indices[0] if player.start not in embedded else player.start,
-        "format": format,
-        "quality": q,
-        # The resolution the frames were drawn at: the player shows them at the
-        # figure's size, whatever the screen's devicePixelRatio.
-        "scale": drawn_at,
-    }
-    html = export_page(
-        label=player.label,
-        state=state,
-        frames={
-            "frames": {str(i): f for i, f in embedded.items()},
-            "ranges": index_ranges(indices),
-        },
-    )
     out = Path(path)
+    state, embedded = offline_player(
+        player,
+        frames,
+        format=format,
+        quality=quality,
+        max_mb=max_mb,
+        progress=progress,
+        scale=scale,
+        what=out.name,
+    )
+    html = export_page(label=player.label, state=state, frames=embedded)
     out.write_text(html, encoding="utf-8")
     return out
 

@@ -131,6 +131,12 @@ class AnimagicMagics(Magics):
         default=None,
         help="Also write a self-contained HTML file that plays offline (default: none).",
     )
+    @argument(
+        "--embed",
+        action="store_true",
+        help="Also carry a player with every frame in the output, for viewers without a "
+        "kernel (nbconvert's HTML, nbviewer); same size limit as --export (default: off).",
+    )
     @line_magic
     def animate(self, line: str) -> None:
         """Show a player for a matplotlib animation; the kernel renders frames on demand.
@@ -163,9 +169,12 @@ class AnimagicMagics(Magics):
                 cache_mb=args.cache_mb,
                 blit=not args.no_blit,
                 realtime=args.realtime,
+                embed=args.embed,
             )
         except (FrameSourceError, PlayerOptionError) as exc:
             raise UsageError(f"%animate {expr}: {exc}") from None
+        except ExportError as exc:
+            raise UsageError(f"%animate --embed: {exc}") from None
         if args.export:
             try:
                 out = player.save_html(args.export)

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 
 from . import futures, ownership
 from .dispatcher import ReportedError, WithBuffers, describe, expose
+from .embed import embed_player
 from .esm import player_css, player_esm
 from .export import export_html, save_movie
 from .frames import FrameSource
@@ -238,6 +239,9 @@ class Player(BridgeWidget):
             **(metadata or {}),
             "image/png": {"width": meta["width"], "height": meta["height"]},
         }
+        if self._embedded_html is not None:
+            # embed(): a player that plays without a kernel, for nbconvert / nbviewer.
+            data["text/html"] = self._embedded_html
         return data, metadata
 
     # -- export --------------------------------------------------------------------
@@ -246,6 +250,10 @@ class Player(BridgeWidget):
     save_html = export_html
     #: ``player.save(path, *, fps, dpi, progress)``: GIF, MP4, WebM
     save = save_movie
+    #: ``player.embed(frames="all", *, format, quality, max_mb, scale)``: the display
+    #: also carries a player that plays without a kernel (embed.py)
+    embed = embed_player
+    _embedded_html: str | None = None
 
     # -- life cycle --------------------------------------------------------------
 
