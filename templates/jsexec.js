@@ -6,8 +6,12 @@ import { createPageCalls, NdArray } from "./pagecalls.js";
 
 const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor;
 const PARAMS = ["element", "kernel", "IPython", "python"];
-// The handler of Python's calls, one per model (anywidget's initialize), by model.
-const PAGE_CALLS = new WeakMap();
+// The handler of Python's calls, one per model (made by anywidget's initialize), and the
+// model's view elements, which show how many calls run (data-python-calls). By the
+// widget's key: anywidget hands initialize and each view a different proxy of the model
+// (a view's listeners go when the view goes), so the proxies cannot be the keys.
+const PAGE_CALLS = new Map();
+const VIEW_ELEMENTS = new Map();
 let execCount = 0;
 
 // What the 2013 seed's callbacks.output(out_type, out) expects, from a Jupyter output.
@@ -233,18 +237,29 @@ function scopeEvaluator(scope, root, api) {
 }
 
 function pageCallsOf(model) {
-  let calls = PAGE_CALLS.get(model);
+  const key = model.get("key");
+  let calls = PAGE_CALLS.get(key);
   if (!calls) {
-    calls = createPageCalls(model, { headless: Boolean(model.get("headless")) });
-    PAGE_CALLS.set(model, calls);
+    const views = new Set();
+    VIEW_ELEMENTS.set(key, views);
+    const onCount = (n) => {
+      for (const el of views) el.dataset.pythonCalls = String(n);
+    };
+    calls = createPageCalls(model, { headless: Boolean(model.get("headless")), onCount });
+    PAGE_CALLS.set(key, calls);
   }
   return calls;
 }
 
 export default {
   initialize({ model }) {
-    const calls = pageCallsOf(model);
-    return () => calls.close("the widget was closed");
+    const key = model.get("key");
+    pageCallsOf(model);
+    return () => {
+      PAGE_CALLS.get(key)?.close("the widget was closed");
+      PAGE_CALLS.delete(key);
+      VIEW_ELEMENTS.delete(key);
+    };
   },
   render({ model, el, signal }) {
     if (model.get("headless")) return undefined; // eval_js's widget shows nothing
@@ -254,7 +269,11 @@ export default {
     root.className = "ipyanimagic-jsexec-root";
     el.appendChild(root);
     const showError = errorReporter(root);
-    const scope = pageCallsOf(model).addScope();
+    const calls = pageCallsOf(model);
+    const scope = calls.addScope();
+    const views = VIEW_ELEMENTS.get(model.get("key"));
+    views.add(el);
+    el.dataset.pythonCalls = String(calls.running);
     const api = makeApi(bridge, model.get("key"), root, showError, scope);
     const evaluator = scopeEvaluator(scope, root, api);
     scope.evaluate = evaluator.evaluate;
@@ -287,6 +306,7 @@ export default {
         showError(err);
       });
     return () => {
+      views.delete(el);
       scope.remove("the output was removed or cleared");
       bridge.close("the output was removed or the widget closed");
     };
