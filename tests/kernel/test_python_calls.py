@@ -66,18 +66,26 @@ def test_a_waiting_cell_gets_the_page_reply_and_the_cell_queued_behind_it_runs_o
 
 
 def test_many_outstanding_calls_from_threads_are_matched_by_id(kernel, page):
+    # The main thread waits for a call of its own meanwhile: with ipykernel 6 that wait
+    # is what reads the shell channel for every thread (a main thread blocked in other
+    # code leaves the threads' replies unread until it returns to the kernel's loop).
     cell = kernel.start(
         "from concurrent.futures import ThreadPoolExecutor\n"
-        "with ThreadPoolExecutor(8) as pool:\n"
-        "    results = list(pool.map(lambda i: w.call('times10', i, timeout=20), range(8)))\n"
-        "print(results)"
+        "pool = ThreadPoolExecutor(8)\n"
+        "futures = [pool.submit(w.call, 'times10', i, timeout=20) for i in range(8)]\n"
+        "last = w.call('last', timeout=20)\n"
+        "print([f.result() for f in futures], last)\n"
+        "pool.shutdown()"
     )
-    calls = [page.next_call() for _ in range(8)]
-    assert len({c["call"] for c in calls}) == 8
-    for call in reversed(calls):  # out of order on purpose
+    calls = [page.next_call() for _ in range(9)]
+    (last,) = [c for c in calls if c["name"] == "last"]
+    threads = [c for c in calls if c["name"] == "times10"]
+    assert len({c["call"] for c in calls}) == 9
+    for call in reversed(threads):  # out of order on purpose
         page.answer(call, call["args"][0] * 10)
+    page.answer(last, "done")
     kernel.wait(cell)
-    assert cell.stdout == str([i * 10 for i in range(8)]) + "\n", cell
+    assert cell.stdout == str([i * 10 for i in range(8)]) + " done\n", cell
 
 
 def test_a_call_from_a_background_thread_while_the_main_thread_is_idle(kernel, page):
