@@ -9,7 +9,9 @@ from the page. Measured paths, each at 1, 2 and 4 requests in flight:
   ``kernel.requestExecute({code: "0", silent: true, store_history: false}).done``
   (the baseline; reached through ``window.jupyterapp``, which only the harness exposes);
 - ``python.echo(i)``: bridge + dispatcher, no user code (runs on the kernel's main thread);
-- ``python.eval("0")``: evaluates Python in the user namespace on the main thread.
+- ``python.eval("0")``: evaluates Python in the user namespace on the main thread;
+- ``ui.call("echo", i)``: the other way, Python -> page -> Python: a cell calls a
+  function the page exposed and waits for its answer (depth > 1: that many threads).
 
 The whole measurement runs twice: with Lab's ``commsOverSubshells`` at its default and
 with it "disabled". Prints a table and writes JSON to ``benchmarks/results/roundtrip.json``.
@@ -46,7 +48,38 @@ PATHS = (
     ("native", "lab requestExecute"),
     ("echo", "python.echo(i)"),
     ("eval", 'python.eval("0")'),
+    ("pycall", 'ui.call("echo", i)'),
 )
+# Measured by the page's JavaScript; "pycall" by a Python cell.
+JS_PATHS = ("native", "echo", "eval")
+
+# The page side of "pycall": a %%jsexec cell that exposes echo ...
+PAGE_ECHO = '%%jsexec --name bench_ui\npython.expose("echo", (x) => x);\n'
+# ... and the cell that calls it, __N__ / __WARMUP__ / __DEPTHS__ replaced.
+PY_CALLS = """import json, time
+from concurrent.futures import ThreadPoolExecutor
+
+def _bench_pycall(n, warmup, depth):
+    for i in range(warmup):
+        bench_ui.call("echo", i)
+    latencies = [0.0] * n
+    def one(i):
+        t = time.perf_counter()
+        value = bench_ui.call("echo", i)
+        latencies[i] = (time.perf_counter() - t) * 1000
+        assert value == i, (value, i)
+    t0 = time.perf_counter()
+    if depth == 1:
+        for i in range(n):
+            one(i)
+    else:
+        with ThreadPoolExecutor(depth) as pool:
+            list(pool.map(one, range(n)))
+    wall = (time.perf_counter() - t0) * 1000
+    return {"path": "pycall", "depth": depth, "wall_ms": wall, "latencies_ms": latencies}
+
+print("PYCALL" + json.dumps([_bench_pycall(__N__, __WARMUP__, d) for d in __DEPTHS__]))
+"""
 # (label, value written to the kernels-settings plugin; None = remove = Lab's default)
 MODES = (("default", None), ("disabled", "disabled"))
 
@@ -119,7 +152,7 @@ element.appendChild(out);
 def jsexec_cell(calls: int, warmup: int) -> str:
     config = {
         "depths": list(DEPTHS),
-        "paths": [key for key, _ in PATHS],
+        "paths": list(JS_PATHS),
         "calls": calls,
         "warmup": warmup,
     }
@@ -182,8 +215,16 @@ def measure_mode(
     timeout: float,
 ) -> dict:
     server.set_lab_setting(lab.KERNELS_SETTINGS_PLUGIN, {"commsOverSubshells": setting})
+    py_calls = (
+        PY_CALLS.replace("__N__", str(calls))
+        .replace("__WARMUP__", str(warmup))
+        .replace("__DEPTHS__", repr(list(DEPTHS)))
+    )
     nb = lab.open_notebook(
-        server, browser, ["%load_ext ipyanimagic", jsexec_cell(calls, warmup)], app="lab"
+        server,
+        browser,
+        ["%load_ext ipyanimagic", jsexec_cell(calls, warmup), PAGE_ECHO, py_calls],
+        app="lab",
     )
     try:
         if setting is not None:
@@ -195,6 +236,11 @@ def measure_mode(
         nb.run_cell(0)
         nb.run_cell(1)
         raw = wait_for_result(nb, 1, timeout)
+        nb.run_cell(2)
+        printed = nb.run_cell(3, timeout=timeout).inner_text()
+        if "PYCALL" not in printed:
+            raise RuntimeError(f"the Python -> page measurement failed: {printed[-2000:]}")
+        raw += json.loads(printed.split("PYCALL", 1)[1].strip().splitlines()[0])
         used_after = nb.kernel_comms_over_subshells()
         if used_after != used:
             raise RuntimeError(f"commsOverSubshells changed during the run: {used} -> {used_after}")
