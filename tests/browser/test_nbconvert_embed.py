@@ -14,6 +14,7 @@ import subprocess
 import sys
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 from playwright.sync_api import expect
 from support import lab
@@ -25,33 +26,38 @@ EMBEDDED = "%animate seed(frames=30) --fps 30 --embed"
 PLAIN = "%animate seed(frames=30)"
 
 
-def executed_notebook(tmp_path, cells: list[str]):
-    """Run ``cells`` in a real kernel (nbclient) and save the notebook, without widget
-    state; return its path."""
-    nb = lab.new_notebook(cells)
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    """A notebook with an embedded and a plain player, run in a real kernel (nbclient)
+    and saved without widget state: ``(path, notebook)``."""
+    folder = tmp_path_factory.mktemp("embedded")
+    nb = lab.new_notebook([SETUP, EMBEDDED, PLAIN])
     NotebookClient(
         nb, timeout=120, kernel_name="python3", store_widget_state=False,
-        resources={"metadata": {"path": str(tmp_path)}},
+        resources={"metadata": {"path": str(folder)}},
     ).execute()  # fmt: skip
-    path = tmp_path / "embedded.ipynb"
+    path = folder / "embedded.ipynb"
     nbformat.write(nb, path)
     return path, nb
 
 
-def test_an_embedded_player_plays_in_nbconvert_html_without_kernel_or_network(browser, tmp_path):
-    path, nb = executed_notebook(tmp_path, [SETUP, EMBEDDED, PLAIN])
+def test_an_embedded_player_plays_in_nbconvert_html_without_kernel_or_network(
+    browser, saved, tmp_path
+):
+    path, nb = saved
     embedded, plain = (nb.cells[i].outputs[-1]["data"] for i in (1, 2))
     assert "text/html" in embedded and "ipyanimagic-embed" in embedded["text/html"]
     # Without --embed: the widget and the poster only, and small.
     assert "text/html" not in plain and "image/png" in plain
     assert sum(len(str(v)) for v in plain.values()) < 20_000
 
+    convert = [sys.executable, "-m", "nbconvert", "--to", "html", "--output-dir", str(tmp_path)]
     subprocess.run(
-        [sys.executable, "-m", "nbconvert", "--to", "html", str(path)],
+        [*convert, str(path)],
         check=True, capture_output=True, timeout=120,
         env=lab.throwaway_env(tmp_path / "nbconvert"),
     )  # fmt: skip
-    html = path.with_suffix(".html")
+    html = tmp_path / "embedded.html"
     context = browser.new_context()
     blocked: list[str] = []
 
@@ -86,3 +92,26 @@ def test_an_embedded_player_plays_in_nbconvert_html_without_kernel_or_network(br
         assert errors == []
     finally:
         context.close()
+
+
+def test_a_reopened_notebook_shows_the_poster_of_an_embedded_player(jupyter_server, browser, saved):
+    """JupyterLab does not run the scripts of a notebook it did not run (untrusted): the
+    embedded player's output shows its poster picture there, as a plain one does."""
+    path, _ = saved
+    (jupyter_server.root / "reopened.ipynb").write_bytes(path.read_bytes())
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(lab.notebook_url(jupyter_server, "reopened.ipynb"))
+        cells = page.locator(lab.PANEL_SELECTOR).locator(".jp-CodeCell")
+        for i in (1, 2):
+            picture = cells.nth(i).locator(".jp-OutputArea-output img")
+            expect(picture).to_have_count(1, timeout=60_000)
+            expect(picture).to_have_attribute("src", re.compile(r"^data:image/png;base64,"))
+            assert picture.evaluate("img => img.complete && img.naturalWidth") == 200
+        # Nothing of the embedded player ran or shows as text.
+        expect(cells.nth(1).locator(".iam-player")).to_have_count(0)
+        expect(cells.nth(1).locator(".jp-OutputArea-output")).to_have_text("")
+    finally:
+        context.close()
+        lab.delete_sessions(jupyter_server, "reopened.ipynb")
