@@ -109,6 +109,7 @@ def animate(
         executor=executor,
     )
     ownership.adopt(source, player)
+    player.supply.begin()
     if embed:
         try:
             player.embed()

@@ -17,6 +17,7 @@ from .frames import FrameSourceError
 from .jsexec import jsexec
 from .limits import CACHE_MB_DEFAULT, LOOP_MODES, PLAYER_FORMATS, QUALITY_DEFAULT
 from .options import PlayerOptionError
+from .portable import ParallelUnavailable
 
 __all__ = ["AnimagicMagics"]
 
@@ -126,6 +127,26 @@ class AnimagicMagics(Magics):
         "(default: show every frame).",
     )
     @argument(
+        "--pure",
+        action="store_true",
+        help="Frame i depends on i alone: random access at once (default: measured on a "
+        "copy; in order until known).",
+    )
+    @argument(
+        "--sequential",
+        action="store_true",
+        help="Frames depend on the ones before: always drawn in order from the start and "
+        "kept (default: measured on a copy).",
+    )
+    @argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="Draw a pure animation's frames in N local processes (needs the 'parallel' "
+        "extra; default: in the kernel).",
+    )
+    @argument(
         "--export",
         metavar="PATH",
         default=None,
@@ -170,8 +191,10 @@ class AnimagicMagics(Magics):
                 blit=not args.no_blit,
                 realtime=args.realtime,
                 embed=args.embed,
+                pure=_purity(args.pure, args.sequential),
+                workers=args.workers,
             )
-        except (FrameSourceError, PlayerOptionError) as exc:
+        except (FrameSourceError, PlayerOptionError, ParallelUnavailable) as exc:
             raise UsageError(f"%animate {expr}: {exc}") from None
         except ExportError as exc:
             raise UsageError(f"%animate --embed: {exc}") from None
@@ -183,6 +206,12 @@ class AnimagicMagics(Magics):
                 raise UsageError(f"%animate --export: {exc}") from None
             print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)")
         display(player)
+
+
+def _purity(pure: bool, sequential: bool) -> bool | None:
+    if pure and sequential:
+        raise UsageError("%animate: --pure and --sequential contradict each other; give one")
+    return True if pure else (False if sequential else None)
 
 
 def load(shell: Any) -> AnimagicMagics:

@@ -17,6 +17,7 @@ import io
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,7 @@ from PIL import Image
 
 from . import futures
 from .dispatcher import ReportedError
+from .mainthread import call_on_main
 from .pipeline import EncodedFrame, FramePipeline
 from .workers import WorkerPool
 
@@ -47,9 +49,13 @@ def _pixels(data: bytes) -> np.ndarray:
 class Parallel:
     """One player's frames from a :class:`WorkerPool`; see the module doc."""
 
-    def __init__(self, pipeline: FramePipeline, pool: WorkerPool, *, budget_bytes: int) -> None:
+    def __init__(
+        self, pipeline: FramePipeline, pool: WorkerPool, *, budget_bytes: int, shipped: int
+    ) -> None:
         self.pipeline = pipeline
         self.pool = pool
+        #: Frames whose data the workers' copies have (later ones: drawn in the kernel).
+        self.shipped = shipped
         self._budget = max(1, budget_bytes)
         self._lock = threading.Lock()
         self._pending: dict[_Key, Future[EncodedFrame]] = {}
@@ -86,6 +92,8 @@ class Parallel:
         """Frame ``index``: from the cache, on its way, or asked of the workers now; and
         the frames after it (in the playing direction) asked too."""
         self.pipeline.source.check_index(index)
+        if index >= self.shipped:
+            return self.pipeline.frame(index, fmt, quality, scale)
         scale = self.pipeline.scale_for(scale)
         hit = self.pipeline.cached(index, fmt, quality, scale)
         if hit is not None:
@@ -108,16 +116,17 @@ class Parallel:
         queued: dict[int, Future[EncodedFrame]] = {}
         position = 0
         for k, index in enumerate(indices):
+            if index >= self.shipped:
+                yield self.pipeline.frame_now(index, fmt, quality, scale)
+                continue
             while position < len(indices) and position < k + window:
-                chunk = list(indices[position : position + BATCH])
+                chunk = [i for i in indices[position : position + BATCH] if i < self.shipped]
                 queued.update(self._submit(chunk, fmt, quality, scale, force=True))
                 position += len(chunk)
             yield queued.pop(index).result()
 
     def _read_ahead(self, index: int, fmt: str, quality: int, scale: float) -> None:
-        count = self.pipeline.source.count
-        if count is None:
-            return
+        count = min(self.pipeline.source.count or self.shipped, self.shipped)
         with self._lock:
             direction = self._direction
             per_frame = self._frame_bytes
@@ -199,10 +208,10 @@ class Parallel:
             with self._lock:
                 pending = self._pending.pop(key, None)
             if "error" in item:
-                err = item["error"]
-                error = ReportedError(err["type"], err["message"], err["traceback"])
                 if pending is not None:
-                    pending.set_exception(error)
+                    # Drawn again in the kernel (it is pure): the error, if it is one,
+                    # comes with the user's own traceback and source lines, as today.
+                    call_on_main(partial(self._in_kernel, index, fmt, quality, scale, pending))
                 continue
             meta = {**item["meta"], "scale": scale}
             frame = EncodedFrame(meta, item["data"])
@@ -220,6 +229,16 @@ class Parallel:
         rest = [i for i in indices if i not in done]
         if rest:
             self._fail(rest, fmt, quality, scale, None)
+
+    def _in_kernel(
+        self, index: int, fmt: str, quality: int, scale: float, pending: Future[EncodedFrame]
+    ) -> None:
+        try:
+            frame = self.pipeline.frame_now(index, fmt, quality, scale)
+        except Exception as exc:
+            pending.set_exception(exc)
+        else:
+            pending.set_result(frame)
 
     def _fail(
         self,
@@ -245,6 +264,7 @@ class Parallel:
         with self._lock:
             return {
                 "workers": self.pool.kind,
+                "worker_pids": self.pool.pids(),
                 "sent_to_workers": self.sent_to_workers,
                 "drawn_by_workers": self.drawn_by_workers,
                 "tasks_in_flight": self._tasks,

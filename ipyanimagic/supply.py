@@ -36,6 +36,8 @@ __all__ = ["FrameSupply"]
 #: Seconds after the player is made before the copy is pickled and checked (in a kernel):
 #: the poster and the display go first.
 START_DELAY_S = 0.3
+#: Items of generated frame data shipped to workers (a generator is pulled that far).
+GENERATED_FOR_WORKERS = 1000
 
 
 class FrameSupply:
@@ -70,9 +72,15 @@ class FrameSupply:
         self._checking: Future[Purity] | None = None
         self._verifying: Future[list[dict[str, Any]]] | None = None
         self._budget = int(pipeline.budget_bytes)
+        self._shipped = 0
+        self._notes: list[str] = []  # what the status line says when nothing runs
         self.closed = False
         if self._wants_workers:
             portable.require()  # the one-line "pip install" message, at once
+
+    def begin(self) -> None:
+        """Start measuring, once the figure is the player's (``animate`` calls it after
+        ``ownership.adopt``: a draw before that would start matplotlib's own timer)."""
         loop = main_loop()
         if loop is None:
             # No kernel loop to come back on (plain IPython, a script, the unit tests):
@@ -93,7 +101,10 @@ class FrameSupply:
             self._settled()
             return
         source = self.pipeline.source
-        known = source.pull(PROBES)
+        # Frame data travels with the copy: from a generator, as far as the check needs,
+        # or with workers, up to GENERATED_FOR_WORKERS items (later frames: the kernel).
+        known = source.pull(GENERATED_FOR_WORKERS if self._wants_workers else PROBES)
+        self._shipped = known
         try:
             payload = portable.dumps(source)
         except (portable.NotPortable, portable.ParallelUnavailable) as exc:
@@ -127,7 +138,9 @@ class FrameSupply:
         verdict = self.verdict
         self._on_verdict(verdict)
         if verdict.pure and self.pool is not None and self.parallel is None:
-            parallel = Parallel(self.pipeline, self.pool, budget_bytes=self._budget)
+            parallel = Parallel(
+                self.pipeline, self.pool, budget_bytes=self._budget, shipped=self._shipped
+            )
             checked = [self._start_frame, self._start_frame + 1]
             count = self.pipeline.source.count
             if count is not None:
@@ -148,11 +161,10 @@ class FrameSupply:
             elif self._wants_workers and self.fallback:
                 self._use_kernel(self.fallback)
             if not verdict.restartable and verdict.how == "measured":
-                self._note_fixed = (
+                self._add_note(
                     "this animation does not restart (its init draw does not reset it): "
                     "frames come from one run, in order"
                 )
-                self._show_note()
         elif self._wants_workers and self.fallback:
             self._use_kernel(self.fallback)
 
@@ -174,10 +186,11 @@ class FrameSupply:
         if self.pool is not None:
             self.pool.close()
             self.pool = None
-        self._note_fixed = f"workers not used: {reason}"
-        self._show_note()
+        self._add_note(f"workers not used: {reason}")
 
-    _note_fixed = ""
+    def _add_note(self, text: str) -> None:
+        self._notes.append(text)
+        self._show_note()
 
     def _progress(self, text: str) -> None:
         self._progress_note = text
@@ -185,7 +198,7 @@ class FrameSupply:
 
     def _show_note(self) -> None:
         if not self.closed:
-            self._on_note(self._progress_note or self._note_fixed)
+            self._on_note(self._progress_note or "; ".join(self._notes))
 
     def settle(self, timeout: float = CHECK_TIMEOUT_S) -> Purity:
         """Wait for the verdict and the workers' check, here (export from a cell: the
@@ -199,7 +212,9 @@ class FrameSupply:
         if self._verifying is not None and self.parallel is None and self.pool is not None:
             with contextlib.suppress(Exception):
                 self._verifying.result(timeout)
-            parallel = Parallel(self.pipeline, self.pool, budget_bytes=self._budget)
+            parallel = Parallel(
+                self.pipeline, self.pool, budget_bytes=self._budget, shipped=self._shipped
+            )
             self._verified(parallel, self._verifying)
         return self.verdict
 

@@ -6,6 +6,7 @@ import threading
 
 import matplotlib.pyplot as plt
 import pytest
+from IPython.core.error import UsageError
 from matplotlib import animation
 from support import zoo
 
@@ -135,3 +136,20 @@ def test_bad_purity_and_worker_options_are_refused(players, kw, message):
     _, anim = zoo.line()
     with pytest.raises(PlayerOptionError, match=message):
         ipyanimagic.animate(anim, **kw)
+
+
+def test_the_magic_states_the_verdict_and_refuses_contradictions(ip, players):
+    from ipyanimagic import registry
+
+    ip.run_line_magic("load_ext", "ipyanimagic")
+    _, ip.user_ns["anim"] = zoo.line()
+    before = set(registry.keys())
+    ip.run_line_magic("animate", "anim --sequential")
+    (key,) = set(registry.keys()) - before
+    p = registry.get(key)
+    players.append(p)
+    assert p.stats()["purity"]["how"] == "stated" and p.stats()["purity"]["pure"] is False
+    with pytest.raises(UsageError, match="--pure and --sequential contradict"):
+        ip.run_line_magic("animate", "anim --pure --sequential")
+    with pytest.raises(UsageError, match="workers must be a whole number of at least 1"):
+        ip.run_line_magic("animate", "anim --workers 0")
