@@ -5,6 +5,12 @@
 //
 // Decoding is injected (`decode(bytes, mime)`, createImageBitmap in the page) so that
 // the same code runs under Node's test runner.
+//
+// Resolution: every request asks for frames at `ratio` (the page's devicePixelRatio,
+// set by the player). A frame comes back as {bitmap, lossless, rtt, ratio, scale}:
+// `ratio` is what it was asked at (the player keeps frames of one ratio), `scale` the
+// bitmap's pixels per CSS pixel, as the kernel drew it (`pixelScale` when the reply
+// does not say: an exported file's frames, drawn at the scale the file records).
 
 import { BridgeError } from "./bridge.js";
 import { LIMITS } from "./limits.js";
@@ -28,18 +34,26 @@ export class Fetcher {
     onArrive = () => {},
     now = () => performance.now(),
     slowMs = LIMITS.slowMs,
+    ratio = 1,
+    pixelScale = 1,
   }) {
     Object.assign(this, { bridge, key, decode, onFrame, onError, onSlow, onArrive, now, slowMs });
-    this.inflight = new Map(); // index -> {format, promise}, one entry per request
+    Object.assign(this, { ratio, pixelScale });
+    this.inflight = new Map(); // index -> {format, ratio, promise}, one entry per request
     this.requests = 0; // requests in flight
     this.rtt = 50; // ms, a running estimate of a frame request's round trip
     this.netRtt = 50; // ms, the same without the kernel's drawing time
     this.counts = { requested: 0, received: 0 };
   }
 
-  // Whether frame i is on its way (in any format).
+  // Whether frame i is on its way at the current ratio (in any format).
   has(i) {
-    return this.inflight.has(i);
+    return this.inflight.get(i)?.ratio === this.ratio;
+  }
+
+  decoded(bitmap, meta, ratio, rtt) {
+    const scale = meta.scale ?? this.pixelScale;
+    return { bitmap, lossless: meta.mime === LIMITS.mime.png, rtt, ratio, scale };
   }
 
   measure(rtt, drawingMs) {
@@ -50,17 +64,18 @@ export class Fetcher {
   // Ask for frame i (once per format); resolves to the frame, or null on error (which
   // went to onError). A request already on its way is shared.
   fetch(i, format) {
+    const ratio = this.ratio;
     const pending = this.inflight.get(i);
-    if (pending && pending.format === format) return pending.promise;
+    if (pending && pending.format === format && pending.ratio === ratio) return pending.promise;
     const started = this.now();
     const slow = setTimeout(() => this.onSlow(), this.slowMs);
-    const entry = { format };
+    const entry = { format, ratio };
     entry.promise = this.bridge
-      .call(this.key, "frame", { index: i, format }, { raw: true })
+      .call(this.key, "frame", { index: i, format, scale: ratio }, { raw: true })
       .then(async ({ result, buffers }) => {
         const bitmap = await this.decode(buffers[0], result.mime);
         const rtt = this.now() - started;
-        const frame = { bitmap, lossless: result.mime === LIMITS.mime.png, rtt };
+        const frame = this.decoded(bitmap, result, ratio, rtt);
         this.measure(rtt, result.render_ms || 0);
         this.counts.received += 1;
         this.onFrame(i, frame);
@@ -91,11 +106,12 @@ export class Fetcher {
       return;
     }
     const started = this.now();
-    const entry = { format };
+    const ratio = this.ratio;
+    const entry = { format, ratio };
     this.requests += 1;
     this.counts.requested += indices.length;
     entry.promise = this.bridge
-      .call(this.key, "frames", { indices, format }, { raw: true })
+      .call(this.key, "frames", { indices, format, scale: ratio }, { raw: true })
       .then(async ({ result, buffers }) => {
         const rtt = this.now() - started;
         this.measure(rtt, result.frames.reduce((t, m) => t + (m.render_ms || 0), 0));
@@ -104,11 +120,7 @@ export class Fetcher {
         );
         result.frames.forEach((meta, k) => {
           this.counts.received += 1;
-          this.onFrame(meta.index, {
-            bitmap: decoded[k],
-            lossless: meta.mime === LIMITS.mime.png,
-            rtt,
-          });
+          this.onFrame(meta.index, this.decoded(decoded[k], meta, ratio, rtt));
         });
         if (result.error) {
           const e = result.error;

@@ -29,6 +29,13 @@ const NO_REPLY = IN_VOILA
   ? "no reply from the kernel (busy, or stopped: Voila does not tell the page; reload it)"
   : "no reply from the kernel (is a cell running?)";
 
+// The page's devicePixelRatio as frames are asked at: hundredths (browser zoom gives
+// 1.100000023841858), within what the kernel draws.
+export function pageRatio(ratio = globalThis.devicePixelRatio) {
+  const r = Math.round((Number(ratio) || 1) * 100) / 100;
+  return Math.max(LIMITS.scaleMin, Math.min(LIMITS.scaleMax, r));
+}
+
 // Decoded off the main thread by the browser.
 export function decodeImage(bytes, mime) {
   return createImageBitmap(new Blob([bytes], { type: mime }));
@@ -43,6 +50,11 @@ class Player {
     // A lost kernel shows at once, whether a request was pending or not.
     this.bridge.onClose((reason) => this.disconnect(reason));
     this.view = new PlayerView(el, { html, label: model.get("label") });
+    // Frames are asked at the screen's devicePixelRatio, and again when it changes
+    // (zoom, another screen), so that they are sharp; an exported file's frames were
+    // drawn at the scale it records, whatever the screen.
+    const fixed = model.get("scale");
+    this.ratio = typeof fixed === "number" ? fixed : pageRatio();
 
     this.current = -1; // index shown
     this.target = model.get("start"); // index wanted at rest
@@ -70,7 +82,11 @@ class Player {
       onError: (i, err) => this.onFrameError(i, err),
       onSlow: () => this.view.waiting(),
       onArrive: () => this.view.arrived(),
+      ratio: this.ratio,
+      pixelScale: typeof fixed === "number" ? fixed : 1,
     });
+    this.store.setRatio(this.ratio);
+    if (typeof fixed !== "number") this.watchRatio();
 
     this.view.loop = model.get("loop");
     this.view.showSpeed(model.get("fps"));
@@ -145,6 +161,19 @@ class Player {
       if (v !== this.current && v !== this.target) this.stopAndGo(v);
     };
     this.model.on("change:current", this.onFrame);
+    // Until the kernel knows whether the animation remembers (the `purity` trait), it
+    // draws frames in order at the resolution of the first (the poster's); once it
+    // knows, frames can be sharp: ask again for those that are not.
+    this.onPurity = () => this.sharpen();
+    this.model.on("change:purity", this.onPurity);
+  }
+
+  sharpen() {
+    if (this.closed || typeof this.model.get("scale") === "number") return;
+    this.store.forget((f) => f.scale !== this.ratio);
+    if (!this.direction && this.current >= 0 && this.view.scale !== this.ratio) {
+      this.goto(this.target);
+    }
   }
 
   sync(name, value) {
@@ -175,6 +204,35 @@ class Player {
       .catch(() => {});
   }
 
+  // -- resolution -----------------------------------------------------------------
+
+  // Listen for the next change of devicePixelRatio (a media query on the current one
+  // stops matching), then for the one after it.
+  watchRatio() {
+    if (typeof matchMedia !== "function") return;
+    const query = matchMedia(`(resolution: ${globalThis.devicePixelRatio || 1}dppx)`);
+    const onChange = () => {
+      this.unwatchRatio();
+      if (this.closed) return;
+      this.watchRatio();
+      this.setRatio(pageRatio());
+    };
+    query.addEventListener("change", onChange);
+    this.unwatchRatio = () => query.removeEventListener("change", onChange);
+  }
+
+  // Frames at `ratio` from now on. The frames of the old one go; the one on screen stays
+  // until a frame at the new ratio replaces it (at rest: asked for now; playing: the
+  // clock waits for the next frames at the new ratio). Never a frame of the old size
+  // after one of the new.
+  setRatio(ratio) {
+    if (ratio === this.ratio || this.closed) return;
+    this.ratio = ratio;
+    this.fetcher.ratio = ratio;
+    this.store.setRatio(ratio);
+    if (!this.direction) this.goto(this.target);
+  }
+
   // -- frames ---------------------------------------------------------------------
 
   // The start frame came with the widget's state: show it without asking the kernel.
@@ -189,10 +247,14 @@ class Player {
     this.decode(poster, LIMITS.mime.png)
       .then((bitmap) => {
         this.targetBusy = false;
-        const frame = { bitmap, lossless: true, rtt: 0 };
-        this.keep(start, frame);
+        // The poster is drawn at the figure's size (scale 1); on a screen of another
+        // ratio it is shown until the sharp frame arrives, never kept.
+        const frame = { bitmap, lossless: true, rtt: 0, ratio: 1, scale: 1 };
+        const sharp = this.store.fits(frame);
+        if (sharp) this.keep(start, frame);
         if (this.current < 0 || this.target === start) this.show(start, frame);
-        if (this.target !== start) this.goto(this.target);
+        else if (!sharp) bitmap.close();
+        if (this.target !== start || !sharp) this.goto(this.target);
       })
       .catch(() => {
         this.targetBusy = false;
@@ -214,7 +276,7 @@ class Player {
 
   show(i, frame) {
     if (this.closed) return;
-    this.view.draw(i, frame.bitmap);
+    this.view.draw(i, frame.bitmap, frame.scale ?? 1);
     this.store.showing(i, frame);
     this.current = i;
     this.publishFrame(i);
@@ -297,13 +359,15 @@ class Player {
     this.fetch(i, this.formatFor(false)).then((frame) => {
       this.targetBusy = false;
       if (this.direction || this.closed) return;
-      if (this.target === i) {
+      // Asked before the ratio changed: its bitmap is closed, ask again.
+      const fresh = frame && this.store.fits(frame);
+      if (this.target === i && (fresh || !frame)) {
         if (frame) this.show(i, frame);
         return;
       }
       const newer = this.store.get(this.target);
       if (newer) this.show(this.target, newer);
-      else if (frame) this.show(i, frame); // feedback while the thumb moves
+      else if (fresh) this.show(i, frame); // feedback while the thumb moves
       this.goto(this.target);
     });
   }
@@ -417,6 +481,7 @@ class Player {
   destroy(reason = "the player was closed") {
     this.closed = true;
     this.direction = 0;
+    this.unwatchRatio?.();
     cancelAnimationFrame(this.raf);
     clearInterval(this.bufferTimer);
     clearInterval(this.reportTimer);
@@ -424,6 +489,7 @@ class Player {
     this.model.off("change:count", this.onCount);
     this.model.off("change:known", this.onCount);
     this.model.off("change:current", this.onFrame);
+    this.model.off("change:purity", this.onPurity);
     this.bridge.close(reason);
     this.store.close();
   }

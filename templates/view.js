@@ -89,15 +89,25 @@ export class PlayerView {
     return this.root.isConnected;
   }
 
-  draw(i, bitmap) {
-    if (this.canvas.width !== bitmap.width || this.canvas.height !== bitmap.height) {
-      this.canvas.width = bitmap.width;
-      this.canvas.height = bitmap.height;
-      // The frame sets the player's width; the controls wrap below a small one.
-      this.root.style.width = `${Math.max(bitmap.width, 280)}px`;
+  // Draw frame i: `bitmap` has `scale` pixels per CSS pixel (the devicePixelRatio it
+  // was drawn for). The canvas gets the bitmap's pixels as its backing store and the
+  // figure's size in CSS pixels, so the player has the same layout at every ratio; in
+  // an output narrower than that it shrinks, keeping its aspect ratio (player.css).
+  draw(i, bitmap, scale = 1) {
+    const canvas = this.canvas;
+    if (canvas.width !== bitmap.width || canvas.height !== bitmap.height || this.scale !== scale) {
+      canvas.width = bitmap.width;
+      canvas.height = bitmap.height;
+      this.scale = scale;
+      const width = Math.round((bitmap.width / scale) * 100) / 100;
+      canvas.style.width = `${width}px`;
+      canvas.dataset.scale = String(scale);
+      // The frame sets the player's width; the controls wrap below a small one. In a
+      // narrower output it shrinks (min(): its width never forces the output wider).
+      this.root.style.width = `min(${Math.max(width, 280)}px, 100%)`;
     }
     this.ctx.drawImage(bitmap, 0, 0);
-    this.canvas.dataset.frame = String(i);
+    canvas.dataset.frame = String(i);
   }
 
   // The slider's range and the counter ("shown / count", "?" while the count is unknown).

@@ -44,8 +44,8 @@ test("prefetch keeps at most `window` requests in flight, `batch` frames each", 
   assert.deepEqual(
     bridge.calls.map((c) => [c.method, c.args]),
     [
-      ["frames", { indices: [1, 2, 3], format: "jpeg" }],
-      ["frames", { indices: [4, 5, 6], format: "jpeg" }],
+      ["frames", { indices: [1, 2, 3], format: "jpeg", scale: 1 }],
+      ["frames", { indices: [4, 5, 6], format: "jpeg", scale: 1 }],
     ],
   );
   assert.ok(bridge.calls.every((c) => c.options.raw === true));
@@ -72,7 +72,7 @@ test("a batch of one goes as a single `frame` request", () => {
   const { fetcher, bridge } = fetcherOf();
   fetcher.prefetch([4], { window: 2, batch: 3, format: "jpeg" });
   const [{ method, args }] = bridge.calls;
-  assert.deepEqual([method, args], ["frame", { index: 4, format: "jpeg" }]);
+  assert.deepEqual([method, args], ["frame", { index: 4, format: "jpeg", scale: 1 }]);
 });
 
 test("one request per frame and format: a second ask shares the first", () => {
@@ -177,4 +177,62 @@ test("a single request says it is slow after slowMs, and not once it landed", as
   fetcher.fetch(1, "png");
   await sleep(30);
   assert.equal(got.slow, 1);
+});
+
+test("frames are asked at the current ratio and say the ratio and scale they have", async () => {
+  const { fetcher, bridge, got } = fetcherOf({ ratio: 2 });
+  const single = fetcher.fetch(3, "png");
+  fetcher.fetchBatch([4, 5], "jpeg");
+  assert.deepEqual(
+    bridge.calls.map((c) => c.args.scale),
+    [2, 2],
+  );
+  bridge.calls[0].answer({ result: meta(3, { scale: 2 }), buffers: [bytes(3)] });
+  bridge.calls[1].answer({
+    result: { frames: [meta(4, { scale: 1 }), meta(5, { scale: 1 })], error: null },
+    buffers: [bytes(4), bytes(5)],
+  });
+  const frame = await single;
+  await settle();
+  assert.deepEqual([frame.ratio, frame.scale], [2, 2]);
+  // A fixed dpi: asked at 2, drawn at 1; the ratio is what it was asked at.
+  assert.deepEqual(
+    got.frames.slice(1).map(([i, f]) => [i, f.ratio, f.scale]),
+    [
+      [4, 2, 1],
+      [5, 2, 1],
+    ],
+  );
+});
+
+test("a reply without a scale (an exported file's) takes pixelScale", async () => {
+  const { fetcher, bridge } = fetcherOf({ ratio: 1, pixelScale: 2 });
+  const pending = fetcher.fetch(0, "png");
+  bridge.calls[0].answer({ result: meta(0), buffers: [bytes(0)] });
+  assert.equal((await pending).scale, 2);
+});
+
+test("after the ratio changes a frame is asked again, not shared with the old request", async () => {
+  const { fetcher, bridge, got } = fetcherOf({ ratio: 1 });
+  const old = fetcher.fetch(3, "png");
+  assert.equal(fetcher.has(3), true);
+  fetcher.ratio = 1.5;
+  assert.equal(fetcher.has(3), false, "on its way, but at the old ratio");
+  const fresh = fetcher.fetch(3, "png");
+  assert.notEqual(fresh, old);
+  assert.deepEqual(
+    bridge.calls.map((c) => c.args.scale),
+    [1, 1.5],
+  );
+  assert.equal(fetcher.has(3), true);
+  bridge.calls[0].answer({ result: meta(3, { scale: 1 }), buffers: [bytes(3)] });
+  await old;
+  assert.equal(fetcher.has(3), true, "the old reply leaves the new request marked");
+  bridge.calls[1].answer({ result: meta(3, { scale: 1.5 }), buffers: [bytes(3)] });
+  assert.equal((await fresh).ratio, 1.5);
+  assert.deepEqual(
+    got.frames.map(([, f]) => f.ratio),
+    [1, 1.5],
+  );
+  assert.equal(fetcher.requests, 0);
 });

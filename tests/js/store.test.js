@@ -89,3 +89,62 @@ test("the bound is asked for on every put: it follows the measured flow", () => 
   store.put(4, frame(4));
   assert.equal(store.size, 2);
 });
+
+const at = (label, ratio, lossless = false) => ({ ...frame(label, lossless), ratio });
+
+test("the store holds frames of one ratio: a change lets the others go, but the shown one", () => {
+  const store = storeOf({ keep: 10 });
+  const shown = at("shown", 1);
+  const other = at("other", 1);
+  store.put(0, shown);
+  store.put(1, other);
+  store.showing(0, shown);
+  store.setRatio(2);
+  assert.equal(store.has(0) || store.has(1), false);
+  assert.equal(store.get(0), undefined, "the old-size frame is not shown again");
+  assert.equal(other.bitmap.closed, true);
+  assert.equal(shown.bitmap.closed, false, "still on the canvas");
+  const sharp = at("sharp", 2);
+  store.put(0, sharp);
+  store.showing(0, sharp);
+  assert.equal(shown.bitmap.closed, true, "replaced on the canvas: closed");
+  assert.equal(store.get(0), sharp);
+});
+
+test("forget lets matching frames go; the shown one is closed once replaced", () => {
+  const store = storeOf({ keep: 10 });
+  const blurry = at("blurry", 1);
+  const kept = at("kept", 1);
+  store.put(0, blurry);
+  store.put(1, kept);
+  store.showing(0, blurry);
+  store.forget((f) => f === blurry);
+  assert.equal(store.has(0), false);
+  assert.equal(store.has(1), true);
+  assert.equal(blurry.bitmap.closed, false, "still on the canvas");
+  store.showing(1, kept);
+  assert.equal(blurry.bitmap.closed, true);
+  assert.equal(kept.bitmap.closed, false);
+});
+
+test("a frame of another ratio is closed on arrival, never kept", () => {
+  const store = storeOf();
+  store.setRatio(1.5);
+  const late = at("late", 1);
+  store.put(3, late);
+  assert.equal(store.has(3), false);
+  assert.equal(late.bitmap.closed, true);
+  assert.equal(store.fits(at("x", 1.5)), true);
+  assert.equal(store.fits(frame("no ratio")), true);
+});
+
+test("a frame of another ratio can be shown (the poster) without being kept", () => {
+  const store = storeOf();
+  store.setRatio(2);
+  const poster = at("poster", 1, true);
+  store.showing(0, poster);
+  assert.equal(store.has(0), false);
+  assert.equal(poster.bitmap.closed, false);
+  store.close();
+  assert.equal(poster.bitmap.closed, true);
+});

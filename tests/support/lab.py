@@ -691,11 +691,13 @@ def open_notebook(
     app: str = "lab",
     name: str | None = None,
     on_page: Callable[[Page], Any] | None = None,
+    device_scale_factor: float = 1,
 ) -> NotebookPage:
     """Write a notebook and open it in a new browser context; wait for an idle kernel.
 
     ``app`` is "lab" or "notebook" (Notebook 7). ``on_page(page)`` runs before the page
-    loads (to listen from the start, e.g. to the kernel websocket). Raises
+    loads (to listen from the start, e.g. to the kernel websocket).
+    ``device_scale_factor``: the page's devicePixelRatio (a laptop's 1.5, a Mac's 2). Raises
     ``AssertionError`` with the page errors and the server log's tail if no connected,
     idle kernel comes within ``KERNEL_READY_TIMEOUT`` s (the context and session are
     cleaned up first). Close it with ``close_notebook``.
@@ -704,7 +706,9 @@ def open_notebook(
         raise ValueError(f"app must be 'lab' or 'notebook', not {app!r}")
     name = write_notebook(server, cells, name)
 
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, device_scale_factor=device_scale_factor
+    )
     try:
         page = context.new_page()
         nbp = NotebookPage(page, app, name, len(cells), context=context)

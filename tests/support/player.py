@@ -6,13 +6,15 @@ of cell ``i``. Controls by their accessible names: ``button(name)``, ``slider``,
 ``loop_mode``, ``speed``; readouts: ``canvas`` (its ``data-frame`` is the frame shown),
 ``counter``, ``fps``, ``buffered``, ``status``, ``details``.
 
-What was shown, recorded in the page from ``record()`` on (every time ``data-frame``
-changes, the canvas pixels are hashed at once, before the next frame is drawn):
+What was shown, recorded in the page from ``record()`` on (every time ``data-frame`` or
+``data-scale`` changes, the canvas pixels are hashed at once, before the next frame is
+drawn, and its backing-store size, CSS size and scale noted):
 ``frames_shown()`` (the frames, in order), ``drawn()`` (frame and SHA-256 of each),
 ``recorded_count()``; waits: ``expect_frame(i)``, ``wait_for_recorded(n)``,
 ``wait_for_shown(condition)``; ``expect_still(i, for_ms)`` watches a stopped player.
 ``check_against_reference(drawn, hashes)``: every frame drawn is pixel for pixel the
-reference (``support.seed.reference_hashes``).
+reference (``support.seed.reference_hashes``). ``size()``: the canvas' backing store and
+CSS box now; ``expect_scale(s)`` waits for a frame drawn at ``s`` pixels per CSS pixel.
 """
 
 from __future__ import annotations
@@ -37,13 +39,18 @@ _RECORD_JS = """
     const frame = Number(canvas.dataset.frame);
     if (frame < 0 || !canvas.width) return;
     const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
-    const entry = {frame, hash: null, at: performance.now(), initial};
+    const box = canvas.getBoundingClientRect();
+    const entry = {
+      frame, hash: null, at: performance.now(), initial,
+      width: canvas.width, height: canvas.height, scale: Number(canvas.dataset.scale),
+      cssWidth: box.width, cssHeight: box.height,
+    };
     canvas.__record.push(entry);
     crypto.subtle.digest("SHA-256", data).then((h) => { entry.hash = hex(h); });
   };
   take(true);
   new MutationObserver(() => take(false))
-    .observe(canvas, {attributes: true, attributeFilter: ["data-frame"]});
+    .observe(canvas, {attributes: true, attributeFilter: ["data-frame", "data-scale"]});
 }
 """
 
@@ -109,6 +116,21 @@ class PlayerView:
         self.page.wait_for_timeout(for_ms)
         later = self.canvas.evaluate("(c, n) => c.__record.slice(n).map((e) => e.frame)", before)
         assert self.shown() == index and set(later) <= {index}, (index, later)
+
+    def expect_scale(self, scale: float, timeout: float = FRAME_TIMEOUT_MS) -> None:
+        """Wait until the canvas shows a frame drawn at ``scale`` pixels per CSS pixel."""
+        expect(self.canvas).to_have_attribute("data-scale", f"{scale:g}", timeout=timeout)
+
+    def size(self) -> dict[str, float]:
+        """``{width, height}`` of the canvas' backing store and ``{cssWidth, cssHeight}``
+        of its box on the page."""
+        return self.canvas.evaluate(
+            """(c) => {
+              const box = c.getBoundingClientRect();
+              return {width: c.width, height: c.height,
+                      cssWidth: box.width, cssHeight: box.height};
+            }"""
+        )
 
     # -- what was shown ---------------------------------------------------------------
 
