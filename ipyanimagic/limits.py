@@ -45,6 +45,10 @@ MIN_WINDOW: Final = 2
 MAX_WINDOW: Final = 4
 #: Margin on the frames kept on their way (round trip x fps x SPARE).
 SPARE: Final = 1.5
+#: ms a page -> kernel -> page round trip is taken to cost until one is measured (the
+#: first measurement replaces it): ~10 ms through a server with ipyanimagic's
+#: extension (TCP_NODELAY), ~50 ms without.
+ASSUMED_RTT_MS: Final = 20
 #: Decoded frames one page-side player keeps.
 MAX_KEEP: Final = 32
 #: ms a frame request may take: a long cell can hold the kernel's main thread.
@@ -66,6 +70,7 @@ LIMITS: Final[dict[str, Any]] = {
     "minWindow": MIN_WINDOW,
     "maxWindow": MAX_WINDOW,
     "spare": SPARE,
+    "assumedRttMs": ASSUMED_RTT_MS,
     "maxKeep": MAX_KEEP,
     "frameTimeoutMs": FRAME_TIMEOUT_MS,
     "slowMs": SLOW_MS,

@@ -121,8 +121,12 @@ export function toPrefetch({ from, direction, horizon, want, skip }, mode) {
 // without the kernel's drawing time: when drawing is the limit, bigger batches would
 // only add latency) and the speed:
 //   ahead: frames that must be on their way to play through one round trip, with room
-//     to spare (a default Jupyter Server adds ~45 ms to each round trip);
+//     to spare (a Jupyter Server without ipyanimagic's extension adds ~45 ms to each
+//     round trip; with it, one costs ~10 ms);
 //   window: requests in flight; batch: frames per request.
+// A short round trip needs few frames on their way: at ~10 ms and 60 fps, two requests
+// of one frame each, where ~50 ms takes four of two. Each frame then arrives as soon as
+// it is drawn, instead of waiting for the rest of its batch.
 export function flow(netRtt, fps) {
   const ahead = Math.ceil(((netRtt * fps) / 1000) * LIMITS.spare) + 1;
   const window = Math.max(LIMITS.minWindow, Math.min(LIMITS.maxWindow, ahead));

@@ -41,8 +41,11 @@ export class Fetcher {
     Object.assign(this, { ratio, pixelScale });
     this.inflight = new Map(); // index -> {format, ratio, promise}, one entry per request
     this.requests = 0; // requests in flight
-    this.rtt = 50; // ms, a running estimate of a frame request's round trip
-    this.netRtt = 50; // ms, the same without the kernel's drawing time
+    // ms, running estimates of a frame request's round trip, with and without the
+    // kernel's drawing time: a guess until the first reply, which replaces it.
+    this.rtt = LIMITS.assumedRttMs;
+    this.netRtt = LIMITS.assumedRttMs;
+    this.measured = 0;
     this.counts = { requested: 0, received: 0 };
   }
 
@@ -57,8 +60,10 @@ export class Fetcher {
   }
 
   measure(rtt, drawingMs) {
-    this.rtt = this.rtt * (1 - NEWEST) + rtt * NEWEST;
-    this.netRtt = this.netRtt * (1 - NEWEST) + Math.max(1, rtt - drawingMs) * NEWEST;
+    const net = Math.max(1, rtt - drawingMs);
+    const w = this.measured++ ? NEWEST : 1;
+    this.rtt = this.rtt * (1 - w) + rtt * w;
+    this.netRtt = this.netRtt * (1 - w) + net * w;
   }
 
   // Ask for frame i (once per format); resolves to the frame, or null on error (which

@@ -1,6 +1,7 @@
 // Generated from ipyanimagic/limits.py by tools/generated.py.
 // Do not edit: the Python module is the one source of these values.
 export const LIMITS = Object.freeze({
+  "assumedRttMs": 20,
   "formats": [
     "png",
     "jpeg"

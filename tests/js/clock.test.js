@@ -208,6 +208,22 @@ describe("flow", () => {
     assert.deepEqual(flow(50, 60), { ahead: 6, window: 4, batch: 2 });
   });
 
+  test("a short round trip asks for fewer frames per request, at the same throughput", () => {
+    // With the server extension (~10 ms) vs without (~50 ms), at 60 fps.
+    const quick = flow(10, 60);
+    const slow = flow(50, 60);
+    assert.deepEqual(quick, { ahead: 2, window: 2, batch: 1 });
+    assert.ok(quick.batch < slow.batch && quick.window * quick.batch < slow.window * slow.batch);
+    // Either way, frames on their way cover a round trip at the speed asked, and more.
+    for (const [rtt, f] of [
+      [10, quick],
+      [50, slow],
+    ]) {
+      const perRoundTrip = (rtt * 60) / 1000;
+      assert.ok(f.window * f.batch >= perRoundTrip + 1, `${rtt} ms`);
+    }
+  });
+
   test("never fewer than minWindow requests, never more than maxWindow x maxBatch", () => {
     assert.deepEqual(flow(50, 1), { ahead: 2, window: LIMITS.minWindow, batch: 1 });
     const fast = flow(1000, LIMITS.fpsMax);

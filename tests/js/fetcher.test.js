@@ -5,6 +5,7 @@ import { test } from "node:test";
 
 import { BridgeError } from "../../templates/bridge.js";
 import { Fetcher } from "../../templates/fetcher.js";
+import { LIMITS } from "../../templates/limits.js";
 import { fakeDecode, manualBridge, PNG, settle, sleep } from "./fakes.js";
 
 const bytes = (i) => Uint8Array.from([1, 2, i]);
@@ -100,19 +101,25 @@ test("decoded frames go to onFrame; the promise resolves to the frame", async ()
   assert.equal(fetcher.has(3), false);
 });
 
-test("round-trip estimates move a fifth of the way; netRtt leaves out the drawing", async () => {
+test("the first round trip replaces the guess; later ones move a fifth of the way", async () => {
   const { fetcher, bridge, advance } = fetcherOf();
-  assert.equal(fetcher.rtt, 50);
-  const pending = fetcher.fetch(0, "png");
+  assert.equal(fetcher.rtt, LIMITS.assumedRttMs);
+  const first = fetcher.fetch(0, "png");
+  advance(50);
+  bridge.calls[0].answer({ result: meta(0, { render_ms: 10 }), buffers: [bytes(0)] });
+  await first;
+  assert.deepEqual([fetcher.rtt, fetcher.netRtt], [50, 40]);
+  const pending = fetcher.fetch(1, "png");
   advance(150);
-  bridge.calls[0].answer({ result: meta(0, { render_ms: 50 }), buffers: [bytes(0)] });
+  bridge.calls[1].answer({ result: meta(1, { render_ms: 50 }), buffers: [bytes(1)] });
   await pending;
   assert.equal(fetcher.rtt, 70); // 50 x 0.8 + 150 x 0.2
-  assert.equal(fetcher.netRtt, 60); // 50 x 0.8 + (150 - 50) x 0.2
+  assert.equal(fetcher.netRtt, 52); // 40 x 0.8 + (150 - 50) x 0.2
 });
 
 test("a batch's drawing time is the sum of its frames'", async () => {
   const { fetcher, bridge, advance } = fetcherOf();
+  fetcher.measure(50, 0); // a round trip measured before
   fetcher.fetchBatch([0, 1], "jpeg");
   advance(250);
   bridge.calls[0].answer({
