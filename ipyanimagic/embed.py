@@ -65,7 +65,7 @@ def embed_player(
     start = state["start"]
     poster = embedded["frames"].get(str(start))
     if poster is None or poster["mime"] != "image/png":
-        png = player.pipeline.frame_now(start, "png", 0)[1]
+        png = player.supply.frame_now(start, "png", 0)[1]
         poster_b64 = base64.b64encode(png).decode("ascii")
     else:
         poster_b64 = poster["data"]

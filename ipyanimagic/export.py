@@ -9,8 +9,13 @@ how to get a smaller file, instead of frames silently left out.
 from __future__ import annotations
 
 import base64
+import io
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PIL import Image
 
 from .esm import export_page
 from .framecache import index_ranges
@@ -63,11 +68,15 @@ def offline_player(
     scale = check_scale(scale, ExportError)
     pipeline = player.pipeline
     indices = _frames_to_export(pipeline, frames)
+    # Frames come the way the player makes them (supply.py): an animation that
+    # remembers in order (kept frames read back), a pure one from its workers if any.
+    supply = player.supply
+    supply.settle()
     if not indices:
         raise ExportError("there are no frames to export (frames='cached' before playing?)")
     # Estimate from the first and a middle frame: base64 adds a third.
     sample = sorted({indices[0], indices[len(indices) // 2]})
-    sizes = [len(pipeline.frame_now(i, format, q, scale)[1]) for i in sample]
+    sizes = [len(supply.frame_now(i, format, q, scale)[1]) for i in sample]
     estimate_mb = max(sizes) * len(indices) * 4 / 3 / 1e6 + 0.1
     if estimate_mb > max_mb:
         raise ExportError(
@@ -76,10 +85,13 @@ def offline_player(
             "or frames='cached'"
         )
     embedded: dict[int, dict[str, str]] = {}
-    for i in progress_bar(indices, f"exporting {what}", enabled=progress):
-        meta, data = pipeline.frame_now(i, format, q, scale)
-        embedded[i] = {"mime": meta["mime"], "data": base64.b64encode(data).decode("ascii")}
     drawn_at = pipeline.scale_for(scale)
+    made = supply.frames_in_order(indices, format, q, scale)
+    for i in progress_bar(indices, f"exporting {what}", enabled=progress):
+        meta, data = next(made)
+        # (Kept frames of an in-order run have the resolution they were drawn at.)
+        drawn_at = float(meta.get("scale", drawn_at))
+        embedded[i] = {"mime": meta["mime"], "data": base64.b64encode(data).decode("ascii")}
     count = player.count if player.count >= 0 else len(indices)
     state = {
         "key": "offline",
@@ -171,9 +183,44 @@ def save_movie(
     # matplotlib's stubs say fps: int; its writers take any positive number (ffmpeg's -r,
     # Pillow's frame duration), and the player's fps is a float.
     writer = animation.writers[writer_name](fps=fps or player.fps)  # type: ignore[arg-type]
+    supply = player.supply
+    supply.settle()
+    if supply.mode != "kernel":
+        # In order (kept frames) or from the workers: the writer gets their pixels.
+        scale = (dpi / pipeline.base_dpi) if dpi else 1.0
+        made = supply.frames_in_order(indices, "png", 0, scale)
+        pixels = (_rgba(next(made).data) for _ in indices)
+        write_pixels(writer, out, progress_bar(pixels, f"saving {out.name}", enabled=progress))
+        return out
     # The figure's own dpi: the player may have left it at a page's devicePixelRatio.
     with writer.saving(figure, str(out), dpi or pipeline.base_dpi):
         for i in progress_bar(indices, f"saving {out.name}", enabled=progress):
             pipeline.draw_only(i)
             writer.grab_frame()
     return out
+
+
+def _rgba(png: bytes) -> np.ndarray:
+    with Image.open(io.BytesIO(png)) as image:
+        return np.asarray(image.convert("RGBA"))
+
+
+def write_pixels(writer: Any, out: Path, frames: Iterator[np.ndarray]) -> None:
+    """Give a matplotlib movie writer frames that are already pixels: a figure of
+    exactly their size shows each one with ``figimage`` (pixel for pixel, checked by
+    the tests), and the writer grabs that figure."""
+    from matplotlib.figure import Figure
+
+    first = next(frames, None)
+    if first is None:
+        return
+    height, width = first.shape[:2]
+    dpi = 64.0  # a power of two: width / dpi * dpi is exactly width again
+    holder = Figure(figsize=(width / dpi, height / dpi), dpi=dpi)
+    image = holder.figimage(first, 0, 0, origin="upper", resize=False)
+    with writer.saving(holder, str(out), dpi):
+        writer.grab_frame()
+        for rgba in frames:
+            image.set_data(rgba)
+            writer.grab_frame()
+
