@@ -161,6 +161,17 @@ class Player {
       if (v !== this.current && v !== this.target) this.stopAndGo(v);
     };
     this.model.on("change:current", this.onFrame);
+    // The kernel's own line (frames drawn in order, workers not used; kernel side:
+    // supply.py) in the status line, its purity verdict as the status line's tooltip.
+    this.onNote = () => {
+      if (this.closed) return;
+      const status = this.view.status;
+      status.title = this.model.get("purity") || "";
+      const note = this.model.get("note") || "";
+      if (note || status.dataset.kind === "note") this.view.setStatus(note, note ? "note" : "");
+    };
+    this.model.on("change:note change:purity", this.onNote);
+    this.onNote();
     // Until the kernel knows whether the animation remembers (the `purity` trait), it
     // draws frames in order at the resolution of the first (the poster's); once it
     // knows, frames can be sharp: ask again for those that are not.
