@@ -245,7 +245,7 @@ function pageCallsOf(model) {
     const onCount = (n) => {
       for (const el of views) el.dataset.pythonCalls = String(n);
     };
-    calls = createPageCalls(model, { headless: Boolean(model.get("headless")), onCount });
+    calls = createPageCalls(model, { headless: Boolean(model.get("headless")), onCount, pageEvents: window });
     PAGE_CALLS.set(key, calls);
   }
   return calls;

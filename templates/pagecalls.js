@@ -147,7 +147,9 @@ function globalEvaluate(expr) {
   return (0, eval)(`(async () => (${expr}\n))()`);
 }
 
-export function createPageCalls(model, { headless = false, onCount = () => {} } = {}) {
+// `pageEvents`: where "pagehide" fires (the window): the page closing or reloading
+// answers what runs with Disconnected, while the connection still takes it.
+export function createPageCalls(model, { headless = false, onCount = () => {}, pageEvents = null } = {}) {
   const scopes = []; // views, oldest first
   let everHadScope = false;
   let closed = null;
@@ -271,6 +273,8 @@ export function createPageCalls(model, { headless = false, onCount = () => {} } 
     run(msg, buffers || []);
   }
   model.on("msg:custom", onMessage);
+  const onPageHide = () => close("the page was closed or reloaded");
+  if (pageEvents) pageEvents.addEventListener("pagehide", onPageHide);
 
   // One view: `names` (python.expose), `evaluate(expr)` (set by the view once its
   // code can be evaluated in), `markReady()` once its code has started.
@@ -318,6 +322,7 @@ export function createPageCalls(model, { headless = false, onCount = () => {} } 
     if (closed !== null) return;
     closed = reason;
     model.off("msg:custom", onMessage);
+    if (pageEvents) pageEvents.removeEventListener("pagehide", onPageHide);
     for (const [id, entry] of [...running]) {
       replyError(id, new ScopeGone(reason));
       entry.controller.abort(new DOMException(reason, "AbortError"));

@@ -113,6 +113,15 @@ def interrupt_kernel(server, nb) -> None:
     server.api("POST", f"/api/kernels/{session['kernel']['id']}/interrupt")
 
 
+def text(nb, i: int) -> str:
+    """The text cell i's output shows, scrolled into view first: JupyterLab skips
+    rendering cells out of view, and innerText reads what is rendered."""
+    out = nb.output(i)
+    out.scroll_into_view_if_needed()
+    expect(out).to_be_in_viewport()
+    return out.inner_text()
+
+
 def clear_output(nb, i: int) -> None:
     """Clear cell i's output as a user does: its context menu."""
     prompt = nb.cell(i).locator(".jp-InputPrompt").first
@@ -150,8 +159,8 @@ def test_a_running_cell_calls_the_page_and_gets_its_answers(
     page.locator("button.pick").click()
     nb.wait_for_text(3, "picked blue")
     nb.wait_for_text(4, "queued cell saw blue")
-    assert nb.output(3).inner_text().count("queued") == 0
-    assert nb.output(4).inner_text().count("queued cell saw blue") == 1
+    assert text(nb, 3).count("queued") == 0
+    assert text(nb, 4).count("queued cell saw blue") == 1
 
     # Errors: the JS exception, a name never exposed, a timeout (aborted in the page).
     out = nb.run_cell(5)
@@ -180,10 +189,11 @@ def test_a_running_cell_calls_the_page_and_gets_its_answers(
     clear_output(nb, 1)
     expect(nb.output(1)).to_have_text("")
     nb.wait_for_text(8, "then at once")
-    assert nb.output(8).inner_text().strip().split("\n")[1:] == [
+    expect(nb.output(1)).to_have_text("")
+    assert text(nb, 8).strip().split("\n")[1:] == [
         "Disconnected: the output was removed or cleared",
         "then at once: the output was removed or cleared",
-    ], nb.output(8).inner_text()
+    ], text(nb, 8)
 
     nb.assert_no_page_errors()
     assert nb.console_errors == []

@@ -204,6 +204,23 @@ describe("calls from Python", () => {
   });
 });
 
+test("the page closing answers what runs with Disconnected", async () => {
+  const model = fakeModel();
+  const pageEvents = new EventTarget();
+  const calls = createPageCalls(model, { pageEvents });
+  const scope = calls.addScope();
+  scope.expose("wait", () => new Promise(() => {}));
+  scope.markReady();
+  model.fromPython({ call: 14, op: "call", name: "wait", args: [] });
+  await new Promise((r) => setTimeout(r, 0));
+  pageEvents.dispatchEvent(new Event("pagehide"));
+  const [{ content }] = await model.replies();
+  assert.equal(content.reply, 14);
+  assert.equal(content.error.name, "Disconnected");
+  assert.equal(content.error.message, "the page was closed or reloaded");
+  assert.equal(model.listening, 0);
+});
+
 describe("values", () => {
   test("binary arguments arrive as ArrayBuffers and typed arrays, unaligned ones copied", () => {
     const raw = new Uint8Array([0, 1, 0, 0, 128, 63, 0, 0, 0, 64]); // 1 pad byte + ...
