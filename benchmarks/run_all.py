@@ -36,12 +36,14 @@ BENCHMARKS: dict[str, tuple[list[str], list[str], tuple[int, int]]] = {
     "first_frame": ([], ["--quick"], (600, 240)),
     "memory": ([], ["--quick"], (720, 300)),
     "roundtrip": ([], ["--calls", "60", "--warmup", "5"], (900, 300)),
+    # Worker processes and a Dask LocalCluster vs the kernel (kernel side, no browser).
+    "parallel": ([], ["--quick"], (1800, 600)),
 }
 
 
 def check_setup(names: list[str]) -> list[str]:
     problems = []
-    browser = [n for n in names if n != "kernel_frame_cost"]
+    browser = [n for n in names if n not in ("kernel_frame_cost", "parallel")]
     if browser and shutil.which("chromium") is None:
         problems.append("chromium is not on PATH (apt-get install -y chromium)")
     mods = {"playwright": browser, "jupyterlab": browser, "nbformat": browser}
