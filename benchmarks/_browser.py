@@ -164,9 +164,14 @@ def lab_session(
 
 
 @contextlib.contextmanager
-def notebook(server: lab.JupyterServer, browser: Any, cells: list[str]) -> Iterator[Any]:
-    """A fresh notebook (context + kernel), instrumented; closed on the way out."""
-    nb = lab.open_notebook(server, browser, cells, app="lab")
+def notebook(
+    server: lab.JupyterServer, browser: Any, cells: list[str], device_scale_factor: float = 1
+) -> Iterator[Any]:
+    """A fresh notebook (context + kernel), instrumented; closed on the way out.
+    ``device_scale_factor``: the page's devicePixelRatio (2: a laptop's or a Mac's)."""
+    nb = lab.open_notebook(
+        server, browser, cells, app="lab", device_scale_factor=device_scale_factor
+    )
     try:
         nb.page.evaluate(INSTRUMENT_JS)
         yield nb

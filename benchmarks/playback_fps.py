@@ -27,8 +27,12 @@ kernel, the Jupyter server and Chromium. "painted/s" counts the page's animation
 Prints a table with the ratios (ours / rAF rate, ours / ipympl, ours / seed), writes
 ``benchmarks/results/playback_fps.json`` and a plot to ``docs/img/playback_fps.png``.
 
+``--ratio 2``: the page at devicePixelRatio 2 (Playwright's ``device_scale_factor``), as
+on a laptop: our player asks for frames at 2x (1280x960 pixels for the 640x480 figure)
+and ipympl draws at 2x too. Writes ``playback_fps_2x.json``, no plot.
+
     .venv/bin/python benchmarks/playback_fps.py [--seconds 12] [--warmup 3] [--quick]
-        [--anims line640 imshow640] [--impls ours ipympl seed]
+        [--anims line640 imshow640] [--impls ours ipympl seed] [--ratio 1]
 """
 
 from __future__ import annotations
@@ -167,10 +171,18 @@ def cells_for(impl: str, anim: str) -> list[str]:
     ]
 
 
-def play_case(server: Any, browser: Any, impl: str, anim: str, warmup: float, seconds: float):
-    print(f"  {anim} {impl} ...", file=sys.stderr, flush=True)
-    result: dict[str, Any] = {"animation": anim, "impl": impl}
-    with _browser.notebook(server, browser, cells_for(impl, anim)) as nb:
+def play_case(
+    server: Any,
+    browser: Any,
+    impl: str,
+    anim: str,
+    warmup: float,
+    seconds: float,
+    ratio: float = 1,
+):
+    print(f"  {anim} {impl} (devicePixelRatio {ratio:g}) ...", file=sys.stderr, flush=True)
+    result: dict[str, Any] = {"animation": anim, "impl": impl, "device_pixel_ratio": ratio}
+    with _browser.notebook(server, browser, cells_for(impl, anim), ratio) as nb:
         pid = _browser.cell_json(nb, 0)["pid"]
         if impl == "ours":
             nb.run_cell(1)
@@ -350,7 +362,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=3, help="seconds played before")
     parser.add_argument("--anims", nargs="+", choices=ANIMS, default=list(ANIMS))
     parser.add_argument("--impls", nargs="+", choices=IMPLS, default=list(IMPLS))
+    parser.add_argument("--ratio", type=float, default=1, help="the page's devicePixelRatio")
     args = _common.parse_args(parser, argv, quick={"seconds": 5.0, "warmup": 1.5})
+    if args.ratio != 1 and args.output == _common.RESULTS / f"{NAME}.json":
+        args.output = _common.RESULTS / f"{NAME}_{args.ratio:g}x.json"
     if args.seconds < 1 or args.warmup < 0:
         parser.error("--seconds >= 1, --warmup >= 0")
     if (args.seconds + args.warmup) * FPS > FRAMES:
@@ -362,13 +377,16 @@ def main(argv: list[str] | None = None) -> int:
         machine = _browser.machine(browser, "ipympl")
         for anim in args.anims:
             for impl in args.impls:
-                rows.append(play_case(server, browser, impl, anim, args.warmup, args.seconds))
+                rows.append(
+                    play_case(server, browser, impl, anim, args.warmup, args.seconds, args.ratio)
+                )
     elapsed = time.monotonic() - started
     rat = ratios(rows)
     goal_rows = goals(rows, rat)
 
     print(_common.machine_line(machine))
     print(
+        f"page devicePixelRatio {args.ratio:g}; "
         f"{args.seconds:g} s recorded per case after {args.warmup:g} s of playing; frames/s = "
         f"distinct frames drawn into the page per second; ours / this = ours frames/s / "
         f"this frames/s (same run); CPU% of one core over the window"
@@ -404,13 +422,14 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": args.seconds,
         "warmup": args.warmup,
         "fps_asked": FPS,
+        "device_pixel_ratio": args.ratio,
         "elapsed_s": round(elapsed, 1),
         "results": rows,
         "ratios": rat,
         "goals": goal_rows,
     }
     subtitle = f"{args.seconds:g} s per case, {machine['nproc']} cores"
-    complete = len(rows) == len(ANIMS) * len(IMPLS)
+    complete = len(rows) == len(ANIMS) * len(IMPLS) and args.ratio == 1
     return _common.finish(
         args, NAME, report, (lambda png: plot(rows, png, subtitle)) if complete else None
     )

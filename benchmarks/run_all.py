@@ -1,14 +1,15 @@
 """Run every benchmark in sequence and summarize their goals.
 
     .venv/bin/pip install -e ".[bench]"        # once: ipympl, JupyterLab, Playwright ...
-    .venv/bin/python benchmarks/run_all.py      # everything (about 12-15 min on 2 cores)
+    .venv/bin/python benchmarks/run_all.py      # everything (about 20 min on 2 cores)
     .venv/bin/python benchmarks/run_all.py --quick   # a short run of each (about 5 min)
     .venv/bin/python benchmarks/run_all.py --only kernel_frame_cost first_frame
 
 Each benchmark is its own script (run one alone the same way), started here with this
 Python, one after the other (they would disturb each other's timings side by side), each
 with a time limit. Each prints its table, writes ``benchmarks/results/<name>.json`` and
-(except roundtrip, and quick runs, which plot into ``benchmarks/results/``) a plot to
+(except roundtrip, interaction and playback_fps_2x, and quick runs, which plot into
+``benchmarks/results/``) a plot to
 ``docs/img/<name>.png``. The browser benchmarks need Debian's ``chromium`` on PATH.
 At the end: every goal, met or not, with its number, and each script's exit status.
 A failing benchmark does not stop the others; the exit status is 1 if any failed.
@@ -38,7 +39,18 @@ BENCHMARKS: dict[str, tuple[list[str], list[str], tuple[int, int]]] = {
     "roundtrip": ([], ["--calls", "60", "--warmup", "5"], (900, 300)),
     # Worker processes and a Dask LocalCluster vs the kernel (kernel side, no browser).
     "parallel": ([], ["--quick"], (1800, 600)),
+    "interaction": ([], ["--quick"], (900, 480)),
+    # The seed line at devicePixelRatio 2: ours and ipympl (both draw at 2x).
+    "playback_fps_2x": (
+        ["--ratio", "2", "--anims", "line640", "--impls", "ours", "ipympl"],
+        ["--ratio", "2", "--anims", "line640", "--impls", "ours", "ipympl", "--quick"],
+        (400, 200),
+    ),
 }
+
+
+# Runs of a script with other options, by the name of their results file.
+SCRIPTS = {"playback_fps_2x": "playback_fps"}
 
 
 def check_setup(names: list[str]) -> list[str]:
@@ -47,8 +59,9 @@ def check_setup(names: list[str]) -> list[str]:
     if browser and shutil.which("chromium") is None:
         problems.append("chromium is not on PATH (apt-get install -y chromium)")
     mods = {"playwright": browser, "jupyterlab": browser, "nbformat": browser}
-    if "playback_fps" in names:
-        mods["ipympl"] = ["playback_fps"]
+    needs_ipympl = [n for n in ("playback_fps", "playback_fps_2x", "interaction") if n in names]
+    if needs_ipympl:
+        mods["ipympl"] = needs_ipympl
     for mod, users in mods.items():
         if not users:
             continue
@@ -117,8 +130,9 @@ def main(argv: list[str] | None = None) -> int:
         extra = quick if args.quick else full
         limit = limit_quick if args.quick else limit_full
         extra = [*extra, "--timeout", str(limit)]
-        cmd = [sys.executable, str(HERE / f"{name}.py"), *extra]
-        shown = " ".join(["benchmarks/" + f"{name}.py", *extra])
+        script = SCRIPTS.get(name, name)
+        cmd = [sys.executable, str(HERE / f"{script}.py"), *extra]
+        shown = " ".join(["benchmarks/" + f"{script}.py", *extra])
         print(f"\n=== {shown}", flush=True)
         t0 = time.monotonic()
         code = run(cmd, limit + 90)
