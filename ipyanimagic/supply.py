@@ -18,6 +18,7 @@ loop when it comes. Outside a kernel (no loop to come back on) it is waited for.
 from __future__ import annotations
 
 import contextlib
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -87,7 +88,7 @@ class FrameSupply:
             # the verdict is waited for here, so what follows does not depend on timing.
             self.settle()
         else:
-            loop.call_later(START_DELAY_S, self.start)
+            loop.call_later(START_DELAY_S, _weakly(self, "start"))
 
     # -- the verdict and the workers -----------------------------------------------------
 
@@ -121,8 +122,9 @@ class FrameSupply:
         if self.verdict.pure is None:
             self._checking = check_purity(payload, max(1, known), self.pool)
             if main_loop() is not None:
+                judged = _weakly(self, "_judged")
                 self._checking.add_done_callback(
-                    lambda f: call_on_main(lambda: self._judged(f.result()))
+                    lambda f: call_on_main(lambda: judged(f.result()))
                 )
         else:
             self._settled()
@@ -151,8 +153,9 @@ class FrameSupply:
                 self._use_kernel(f"the workers could not start: {exc}")
                 return
             if main_loop() is not None:
+                verified = _weakly(self, "_verified")
                 self._verifying.add_done_callback(
-                    lambda f: call_on_main(lambda: self._verified(parallel, f))
+                    lambda f: call_on_main(lambda: verified(parallel, f))
                 )
             return
         if not verdict.pure:
@@ -271,3 +274,17 @@ class FrameSupply:
             self.pool.close()
         self.pool = None
         self.in_order.close()
+
+
+def _weakly(supply: FrameSupply, method: str) -> Callable[..., None]:
+    """``supply.method``, without keeping the supply (and its player) alive meanwhile:
+    a closed player is freed at once, not when its check comes back."""
+    ref = weakref.ref(supply)
+
+    def call(*args: Any) -> None:
+        target = ref()
+        if target is not None and not target.closed:
+            getattr(target, method)(*args)
+
+    return call
+
