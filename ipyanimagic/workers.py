@@ -71,9 +71,15 @@ def _install(token: str, payload: bytes) -> Any:
 
 
 def task_init(token: str, payload: bytes) -> None:
-    """A local pool's initializer: mark the process, install the copy."""
+    """A local pool's initializer: mark the process, install the copy, and draw its
+    first frame once (a fresh process's first draw loads fonts and caches: several
+    times a later one's cost, better paid before the player asks)."""
     os.environ[WORKER_ENV] = "1"
-    _install(token, payload)
+    source, renderer = _install(token, payload)
+    with contextlib.suppress(Exception):
+        renderer.render(0)
+    source.restart()  # a pure animation: the copy is as good as new
+    renderer.reset()
 
 
 def task_frames(
