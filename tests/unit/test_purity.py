@@ -133,9 +133,9 @@ def test_a_frame_that_fails_on_the_copy_is_judged_by_the_frames_before_it(player
     ],
 )
 def test_bad_purity_and_worker_options_are_refused(players, kw, message):
-    _, anim = zoo.line()
+    fig, _ = plt.subplots(figsize=(2, 2), dpi=40)
     with pytest.raises(PlayerOptionError, match=message):
-        ipyanimagic.animate(anim, **kw)
+        ipyanimagic.animate(lambda i: None, fig=fig, frames=3, **kw)
 
 
 def test_the_magic_states_the_verdict_and_refuses_contradictions(ip, players):
