@@ -1,31 +1,23 @@
 """Every frame of an in-order run, kept on disk: a jump back reads, never redraws.
 
-Why: the frames of an animation that remembers can be drawn only once, in order (``sequential.py``);
-drawn again, frame i would show the state after frame k, not after i - 1. So each one
-is kept, encoded losslessly, for as long as the player lives. Memory holds the recent
-ones (the pipeline's cache, bounded by ``--cache-mb``); all of them are appended to a
-temporary file, which is removed when the player closes (and at exit, if it never
-does), so kernel memory stays bounded by the cache budget however long the run.
+Why: the frames of an animation that remembers can be drawn only once, in order
+(``sequential.py``); drawn again, frame i would show the state after frame k, not after
+i - 1. So each one is kept, encoded losslessly, for as long as the player lives. Memory
+holds the recent ones (the pipeline's cache, bounded by ``--cache-mb``); all of them go
+to a temporary file, so kernel memory stays bounded by the cache budget however long
+the run. The file has no name on disk from the start (unlinked as soon as it is made):
+closing the player frees it, and so does the kernel's end however it ends (a killed
+kernel cannot leave one behind).
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import tempfile
 import threading
-import weakref
 from typing import Any, BinaryIO
 
 __all__ = ["KeptFrames"]
-
-
-def _remove(path: str, file: BinaryIO) -> None:
-    try:
-        file.close()
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
 
 
 class KeptFrames:
@@ -36,13 +28,12 @@ class KeptFrames:
         self._file: BinaryIO | None = None
         self._where: dict[int, tuple[int, int, dict[str, Any]]] = {}
         self._size = 0
-        self._finalizer: weakref.finalize[Any, Any] | None = None
         self.closed = False
 
     @property
-    def path(self) -> str | None:
-        """The temporary file's path, once one was made."""
-        return self._file.name if self._file is not None else None
+    def file(self) -> BinaryIO | None:
+        """The temporary file (nameless), once one was made."""
+        return self._file
 
     @property
     def nbytes(self) -> int:
@@ -59,9 +50,8 @@ class KeptFrames:
             if self.closed or index in self._where:
                 return
             if self._file is None:
-                handle, path = tempfile.mkstemp(prefix="ipyanimagic-kept-", suffix=".frames")
-                self._file = os.fdopen(handle, "w+b")
-                self._finalizer = weakref.finalize(self, _remove, path, self._file)
+                # Unlinked at once (TemporaryFile): nothing on disk outlives the process.
+                self._file = tempfile.TemporaryFile(prefix="ipyanimagic-kept-")  # noqa: SIM115 (lives with the player)
             self._file.seek(0, os.SEEK_END)
             offset = self._file.tell()
             self._file.write(data)
@@ -83,7 +73,6 @@ class KeptFrames:
         with self._lock:
             self.closed = True
             self._where.clear()
-            finalizer, self._finalizer = self._finalizer, None
-            self._file = None
-        if finalizer is not None:
-            finalizer()
+            file, self._file = self._file, None
+        if file is not None:
+            file.close()

@@ -218,7 +218,6 @@ class InOrder:
             "next": self.next,
             "kept_frames": len(self.kept),
             "kept_file_bytes": self.kept.nbytes,
-            "kept_file": self.kept.path,
             "running_to": self._goal if self._goal >= self.next else None,
         }
 
