@@ -12,9 +12,8 @@ random walk), the only right frame i is the one drawn after the init draw and fr
   between slices; the status line shows the progress; a newer jump ahead takes over
   (requests past it are told they were superseded).
 
-Each frame is drawn at the resolution (the page's devicePixelRatio, ``scale``) of the
-request that made the run reach it, and kept at it; asked at another, a kept frame is
-resampled to it (it cannot be drawn again), so the page always gets the scale it asked.
+Frames are kept at the resolution (scale) of the first one drawn: a frame cannot be
+drawn again at another.
 """
 
 from __future__ import annotations
@@ -43,16 +42,6 @@ class Superseded(RuntimeError):
     """A request past a newer jump: the run stopped short of it."""
 
 
-def _resampled(rgba: np.ndarray, drawn: float, wanted: float) -> np.ndarray:
-    """``rgba`` drawn at scale ``drawn``, resized to what scale ``wanted`` would give."""
-    if drawn == wanted:
-        return rgba
-    height, width = rgba.shape[:2]
-    size = (max(1, round(width * wanted / drawn)), max(1, round(height * wanted / drawn)))
-    image = Image.fromarray(np.ascontiguousarray(rgba), "RGBA")
-    return np.asarray(image.resize(size, Image.Resampling.LANCZOS))
-
-
 def _decode(data: bytes) -> np.ndarray:
     with Image.open(io.BytesIO(data)) as image:
         return np.asarray(image.convert("RGBA"))
@@ -67,9 +56,9 @@ class InOrder:
         #: The next frame the run draws.
         self.next = 0
         self._on_note = on_note
-        self._goal_scale = 1.0
+        self._scale: float | None = None
         self._png: dict[int, Future[EncodedFrame]] = {}  # kept frames being encoded
-        self._waiting: dict[int, list[tuple[str, int, float, Future[EncodedFrame]]]] = {}
+        self._waiting: dict[int, list[tuple[str, int, Future[EncodedFrame]]]] = {}
         self._goal = -1
         self._scheduled = False
         self._started_at = 0.0
@@ -80,14 +69,15 @@ class InOrder:
     def frame(self, index: int, fmt: str, quality: int, scale: float = 1.0) -> Future[EncodedFrame]:
         """Frame ``index``: kept, drawn now (the next), or when the run gets there."""
         self.pipeline.source.check_index(index)
-        scale = self.pipeline.scale_for(scale)
+        if self._scale is None:
+            self._scale = self.pipeline.scale_for(scale)
         if index < self.next:
-            return self._kept(index, fmt, quality, scale)
+            return self._kept(index, fmt, quality)
         if index == self.next and self._goal < index:
-            return self._as(self._draw_one(scale), fmt, quality, scale)
+            return self._draw_next(fmt, quality)
         waiter: Future[EncodedFrame] = Future()
-        self._waiting.setdefault(index, []).append((fmt, quality, scale, waiter))
-        self._go_to(index, scale)
+        self._waiting.setdefault(index, []).append((fmt, quality, waiter))
+        self._go_to(index)
         return waiter
 
     def frame_now(
@@ -95,17 +85,22 @@ class InOrder:
     ) -> EncodedFrame:
         """Frame ``index``, the run taken to it on this thread (poster, export, a cell)."""
         self.pipeline.source.check_index(index)
-        scale = self.pipeline.scale_for(scale)
+        if self._scale is None:
+            self._scale = self.pipeline.scale_for(scale)
         while self.next <= index:
-            self._draw_one(scale)
-        return self._kept(index, fmt, quality, scale).result()
+            self._draw_one()
+        return self._kept(index, fmt, quality).result()
 
     # -- the run -----------------------------------------------------------------------
 
-    def _draw_one(self, scale: float) -> Future[EncodedFrame]:
-        """Draw frame ``next`` (main thread) at ``scale``, keep it; the future of its PNG."""
+    def _draw_next(self, fmt: str, quality: int) -> Future[EncodedFrame]:
+        png = self._draw_one()
+        return self._as(png, fmt, quality)
+
+    def _draw_one(self) -> Future[EncodedFrame]:
+        """Draw frame ``next`` (main thread), keep it; the future of its PNG."""
         index = self.next
-        pixels = self.pipeline.render(index, scale)
+        pixels = self.pipeline.render(index, self._scale or 1.0)
         self.next = index + 1
         png = encoder_pool().submit(self._keep, pixels)
         self._png[index] = png
@@ -117,33 +112,32 @@ class InOrder:
         self.kept.put(pixels.index, frame.meta, frame.data)
         return frame
 
-    def _kept(self, index: int, fmt: str, quality: int, scale: float) -> Future[EncodedFrame]:
+    def _kept(self, index: int, fmt: str, quality: int) -> Future[EncodedFrame]:
+        scale = self._scale or 1.0
         hit = self.pipeline.cached(index, fmt, quality, scale)
         if hit is not None:
             return futures.done(hit)
         pending = self._png.get(index)
         if pending is not None:
-            return self._as(pending, fmt, quality, scale)
+            return self._as(pending, fmt, quality)
         kept = self.kept.get(index)
         if kept is None:
             raise RuntimeError(f"frame {index} was drawn but is not kept (closed player?)")
-        return self._as(futures.done(EncodedFrame(*kept)), fmt, quality, scale)
+        return self._as(futures.done(EncodedFrame(*kept)), fmt, quality)
 
-    def _as(
-        self, png: Future[EncodedFrame], fmt: str, quality: int, scale: float
-    ) -> Future[EncodedFrame]:
-        """The kept frame as ``fmt`` at ``scale``: the PNG itself, or made from its
-        pixels (resampled when it was drawn at another scale)."""
+    def _as(self, png: Future[EncodedFrame], fmt: str, quality: int) -> Future[EncodedFrame]:
+        """The frame in ``fmt``: the PNG itself, or a JPEG made from its pixels."""
+        if fmt == "png":
+            return png
 
-        def convert(frame: EncodedFrame) -> EncodedFrame:
+        def to_jpeg(frame: EncodedFrame) -> EncodedFrame:
             meta = frame.meta
-            drawn = float(meta.get("scale", 1.0))
             pixels = Pixels(
                 meta["index"],
-                _resampled(_decode(frame.data), drawn, scale),
+                _decode(frame.data),
                 float(meta.get("render_ms", 0.0)),
                 str(meta.get("mode", "full")),
-                scale,
+                float(meta.get("scale", self._scale or 1.0)),
             )
             return self.pipeline.encode(pixels, fmt, quality)
 
@@ -155,22 +149,18 @@ class InOrder:
             except BaseException as exc:
                 out.set_exception(exc)
                 return
-            if fmt == "png" and float(frame.meta.get("scale", 1.0)) == scale:
-                out.set_result(frame)
-                return
-            _forward(encoder_pool().submit(convert, frame), out)
+            _forward(encoder_pool().submit(to_jpeg, frame), out)
 
         png.add_done_callback(chained)
         return out
 
-    def _go_to(self, index: int, scale: float) -> None:
+    def _go_to(self, index: int) -> None:
         """Make ``index`` the run's goal; requests past it are superseded."""
         if self._goal < self.next:
             self._started_at = time.perf_counter()
         self._goal = index
-        self._goal_scale = scale
         for later in [i for i in self._waiting if i > index]:
-            for *_, waiter in self._waiting.pop(later):
+            for _, _, waiter in self._waiting.pop(later):
                 waiter.set_exception(
                     Superseded(f"frame {later}: a newer jump went to frame {index} first")
                 )
@@ -202,18 +192,18 @@ class InOrder:
         while self.next <= self._goal and not self.closed:
             index = self.next
             try:
-                png = self._draw_one(self._goal_scale)
+                png = self._draw_one()
             except Exception as exc:
                 # Frame `index` failed: its requests get the error, the run stops there
                 # (asked again, it is drawn again from the same state).
                 self._goal = index - 1
                 for waiters in [self._waiting.pop(i) for i in list(self._waiting)]:
-                    for *_, waiter in waiters:
+                    for _, _, waiter in waiters:
                         waiter.set_exception(exc)
                 self._on_note("")
                 return
-            for fmt, quality, scale, waiter in self._waiting.pop(index, []):
-                _forward(self._as(png, fmt, quality, scale), waiter)
+            for fmt, quality, waiter in self._waiting.pop(index, []):
+                _forward(self._as(png, fmt, quality), waiter)
             if time.perf_counter() >= deadline:
                 break
         if self.next <= self._goal:
@@ -235,7 +225,7 @@ class InOrder:
         """Stop the run, fail its waiting requests, remove the kept frames' file."""
         self.closed = True
         for waiters in self._waiting.values():
-            for *_, waiter in waiters:
+            for _, _, waiter in waiters:
                 if not waiter.done():
                     waiter.set_exception(RuntimeError("this player was closed"))
         self._waiting.clear()
