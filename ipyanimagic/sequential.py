@@ -12,8 +12,11 @@ random walk), the only right frame i is the one drawn after the init draw and fr
   between slices; the status line shows the progress; a newer jump ahead takes over
   (requests past it are told they were superseded).
 
-Frames are kept at the resolution (scale) of the first one drawn: a frame cannot be
-drawn again at another.
+Each frame is drawn at the resolution (the page's devicePixelRatio, ``scale``) of the
+request that made the run reach it, and kept at it. Asked at another: while the verdict
+is pending it comes at its own scale (if the animation turns out pure the page asks
+again and gets it drawn at its scale); once the animation is known to remember
+(``final``), it is resampled to the scale asked, since it can never be drawn again.
 """
 
 from __future__ import annotations
@@ -28,7 +31,9 @@ import numpy as np
 from PIL import Image
 
 from . import futures
+from .encode import encode
 from .history import KeptFrames
+from .limits import MIME
 from .mainthread import main_loop
 from .pipeline import EncodedFrame, FramePipeline, Pixels, encoder_pool
 
@@ -40,6 +45,16 @@ SLICE_S = 0.05
 
 class Superseded(RuntimeError):
     """A request past a newer jump: the run stopped short of it."""
+
+
+def _resampled(rgba: np.ndarray, drawn: float, wanted: float) -> np.ndarray:
+    """``rgba`` drawn at scale ``drawn``, resized to what scale ``wanted`` would give."""
+    if drawn == wanted:
+        return rgba
+    height, width = rgba.shape[:2]
+    size = (max(1, round(width * wanted / drawn)), max(1, round(height * wanted / drawn)))
+    image = Image.fromarray(np.ascontiguousarray(rgba), "RGBA")
+    return np.asarray(image.resize(size, Image.Resampling.LANCZOS))
 
 
 def _decode(data: bytes) -> np.ndarray:
@@ -56,9 +71,11 @@ class InOrder:
         #: The next frame the run draws.
         self.next = 0
         self._on_note = on_note
-        self._scale: float | None = None
+        self._goal_scale = 1.0
+        #: The animation is known to remember: these frames are the only ones there are.
+        self.final = False
         self._png: dict[int, Future[EncodedFrame]] = {}  # kept frames being encoded
-        self._waiting: dict[int, list[tuple[str, int, Future[EncodedFrame]]]] = {}
+        self._waiting: dict[int, list[tuple[str, int, float, Future[EncodedFrame]]]] = {}
         self._goal = -1
         self._scheduled = False
         self._started_at = 0.0
@@ -69,15 +86,14 @@ class InOrder:
     def frame(self, index: int, fmt: str, quality: int, scale: float = 1.0) -> Future[EncodedFrame]:
         """Frame ``index``: kept, drawn now (the next), or when the run gets there."""
         self.pipeline.source.check_index(index)
-        if self._scale is None:
-            self._scale = self.pipeline.scale_for(scale)
+        scale = self.pipeline.scale_for(scale)
         if index < self.next:
-            return self._kept(index, fmt, quality)
+            return self._kept(index, fmt, quality, scale)
         if index == self.next and self._goal < index:
-            return self._draw_next(fmt, quality)
+            return self._as(self._draw_one(scale), fmt, quality, scale)
         waiter: Future[EncodedFrame] = Future()
-        self._waiting.setdefault(index, []).append((fmt, quality, waiter))
-        self._go_to(index)
+        self._waiting.setdefault(index, []).append((fmt, quality, scale, waiter))
+        self._go_to(index, scale)
         return waiter
 
     def frame_now(
@@ -85,22 +101,17 @@ class InOrder:
     ) -> EncodedFrame:
         """Frame ``index``, the run taken to it on this thread (poster, export, a cell)."""
         self.pipeline.source.check_index(index)
-        if self._scale is None:
-            self._scale = self.pipeline.scale_for(scale)
+        scale = self.pipeline.scale_for(scale)
         while self.next <= index:
-            self._draw_one()
-        return self._kept(index, fmt, quality).result()
+            self._draw_one(scale)
+        return self._kept(index, fmt, quality, scale).result()
 
     # -- the run -----------------------------------------------------------------------
 
-    def _draw_next(self, fmt: str, quality: int) -> Future[EncodedFrame]:
-        png = self._draw_one()
-        return self._as(png, fmt, quality)
-
-    def _draw_one(self) -> Future[EncodedFrame]:
-        """Draw frame ``next`` (main thread), keep it; the future of its PNG."""
+    def _draw_one(self, scale: float) -> Future[EncodedFrame]:
+        """Draw frame ``next`` (main thread) at ``scale``, keep it; the future of its PNG."""
         index = self.next
-        pixels = self.pipeline.render(index, self._scale or 1.0)
+        pixels = self.pipeline.render(index, scale)
         self.next = index + 1
         png = encoder_pool().submit(self._keep, pixels)
         self._png[index] = png
@@ -112,32 +123,43 @@ class InOrder:
         self.kept.put(pixels.index, frame.meta, frame.data)
         return frame
 
-    def _kept(self, index: int, fmt: str, quality: int) -> Future[EncodedFrame]:
-        scale = self._scale or 1.0
+    def _kept(self, index: int, fmt: str, quality: int, scale: float) -> Future[EncodedFrame]:
         hit = self.pipeline.cached(index, fmt, quality, scale)
         if hit is not None:
             return futures.done(hit)
         pending = self._png.get(index)
         if pending is not None:
-            return self._as(pending, fmt, quality)
+            return self._as(pending, fmt, quality, scale)
         kept = self.kept.get(index)
         if kept is None:
             raise RuntimeError(f"frame {index} was drawn but is not kept (closed player?)")
-        return self._as(futures.done(EncodedFrame(*kept)), fmt, quality)
+        return self._as(futures.done(EncodedFrame(*kept)), fmt, quality, scale)
 
-    def _as(self, png: Future[EncodedFrame], fmt: str, quality: int) -> Future[EncodedFrame]:
-        """The frame in ``fmt``: the PNG itself, or a JPEG made from its pixels."""
-        if fmt == "png":
-            return png
+    def _as(
+        self, png: Future[EncodedFrame], fmt: str, quality: int, scale: float
+    ) -> Future[EncodedFrame]:
+        """The kept frame as ``fmt`` at ``scale``: the PNG itself, or made from its
+        pixels (resampled when it was drawn at another scale)."""
 
-        def to_jpeg(frame: EncodedFrame) -> EncodedFrame:
+        def convert(frame: EncodedFrame) -> EncodedFrame:
             meta = frame.meta
+            drawn = float(meta.get("scale", 1.0))
+            rgba = _decode(frame.data)
+            if drawn != scale and self.final:
+                # Resampled, and not cached: it can never be drawn again at this scale.
+                rgba = _resampled(rgba, drawn, scale)
+                height, width = rgba.shape[:2]
+                meta = {**meta, "mime": MIME[fmt], "width": width, "height": height}
+                return EncodedFrame(
+                    {**meta, "scale": scale, "resampled_from": drawn},
+                    encode(rgba, fmt, quality),
+                )
             pixels = Pixels(
                 meta["index"],
-                _decode(frame.data),
+                rgba,
                 float(meta.get("render_ms", 0.0)),
                 str(meta.get("mode", "full")),
-                float(meta.get("scale", self._scale or 1.0)),
+                drawn,
             )
             return self.pipeline.encode(pixels, fmt, quality)
 
@@ -149,18 +171,23 @@ class InOrder:
             except BaseException as exc:
                 out.set_exception(exc)
                 return
-            _forward(encoder_pool().submit(to_jpeg, frame), out)
+            drawn = float(frame.meta.get("scale", 1.0))
+            if fmt == "png" and (drawn == scale or not self.final):
+                out.set_result(frame)
+                return
+            _forward(encoder_pool().submit(convert, frame), out)
 
         png.add_done_callback(chained)
         return out
 
-    def _go_to(self, index: int) -> None:
+    def _go_to(self, index: int, scale: float) -> None:
         """Make ``index`` the run's goal; requests past it are superseded."""
         if self._goal < self.next:
             self._started_at = time.perf_counter()
         self._goal = index
+        self._goal_scale = scale
         for later in [i for i in self._waiting if i > index]:
-            for _, _, waiter in self._waiting.pop(later):
+            for *_, waiter in self._waiting.pop(later):
                 waiter.set_exception(
                     Superseded(f"frame {later}: a newer jump went to frame {index} first")
                 )
@@ -192,18 +219,18 @@ class InOrder:
         while self.next <= self._goal and not self.closed:
             index = self.next
             try:
-                png = self._draw_one()
+                png = self._draw_one(self._goal_scale)
             except Exception as exc:
                 # Frame `index` failed: its requests get the error, the run stops there
                 # (asked again, it is drawn again from the same state).
                 self._goal = index - 1
                 for waiters in [self._waiting.pop(i) for i in list(self._waiting)]:
-                    for _, _, waiter in waiters:
+                    for *_, waiter in waiters:
                         waiter.set_exception(exc)
                 self._on_note("")
                 return
-            for fmt, quality, waiter in self._waiting.pop(index, []):
-                _forward(self._as(png, fmt, quality), waiter)
+            for fmt, quality, scale, waiter in self._waiting.pop(index, []):
+                _forward(self._as(png, fmt, quality, scale), waiter)
             if time.perf_counter() >= deadline:
                 break
         if self.next <= self._goal:
@@ -225,7 +252,7 @@ class InOrder:
         """Stop the run, fail its waiting requests, remove the kept frames' file."""
         self.closed = True
         for waiters in self._waiting.values():
-            for _, _, waiter in waiters:
+            for *_, waiter in waiters:
                 if not waiter.done():
                     waiter.set_exception(RuntimeError("this player was closed"))
         self._waiting.clear()

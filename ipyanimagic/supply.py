@@ -159,6 +159,7 @@ class FrameSupply:
                 )
             return
         if not verdict.pure:
+            self.in_order.final = True
             if self.pool is not None:
                 self._use_kernel("this animation remembers: its frames are drawn in order")
             elif self._wants_workers and self.fallback:

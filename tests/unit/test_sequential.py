@@ -175,3 +175,23 @@ def test_an_error_in_frame_k_stops_the_run_there_and_leaves_the_frames_before(pl
     assert reply.result["error"]["index"] == 4
     assert reply.result["error"]["message"] == "bad frame 4"
     assert shown(p, 1).shape[2] == 4  # a kept frame still works
+
+
+def test_frames_come_at_the_scale_the_page_asks_kept_ones_resampled(players):
+    _, anim = zoo.trail_init()
+    p = ipyanimagic.animate(anim)
+    players.append(p)
+    p._repr_mimebundle_()  # the poster: frame 0, drawn at scale 1
+    run = p.supply.in_order
+    zero = run.frame(0, "png", 0, 2.0).result(timeout=30)  # kept at 1, asked at 2
+    one = run.frame(1, "jpeg", 85, 2.0).result(timeout=30)  # drawn at 2
+    poster = run.frame(0, "png", 0, 1.0).result(timeout=30)
+    assert poster.meta["scale"] == 1.0
+    assert zero.meta["scale"] == one.meta["scale"] == 2.0
+    assert (zero.meta["width"], zero.meta["height"]) == (
+        2 * poster.meta["width"], 2 * poster.meta["height"]
+    )
+    # (matplotlib rounds a figure's size at 2x its dpi its own way: within a pixel)
+    assert abs(one.meta["width"] - zero.meta["width"]) <= 1
+    assert abs(one.meta["height"] - zero.meta["height"]) <= 1
+    assert pixels(zero).shape[:2] == (zero.meta["height"], zero.meta["width"])
