@@ -14,10 +14,47 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
-__all__ = ["done", "gather", "then"]
+__all__ = ["Driven", "done", "gather", "then"]
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+class Driven(Future[T]):
+    """A future that waits on work queued for the kernel's main loop (frames drawn in
+    order, in slices). Its ``result()`` asked for on the main thread, by a cell, first
+    does that work right there: the loop cannot run it while the cell holds the thread,
+    so a plain wait would never end. ``drive`` must be a no-op on other threads.
+
+    ``then`` and ``gather`` pass the drive on to the futures they make.
+    """
+
+    def __init__(self, drive: Callable[[], None]) -> None:
+        super().__init__()
+        self.drive = drive
+
+    def result(self, timeout: float | None = None) -> T:
+        if not self.done():
+            self.drive()
+        return super().result(timeout)
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        if not self.done():
+            self.drive()
+        return super().exception(timeout)
+
+
+def _like(pending: Sequence[Future[Any]]) -> Future[Any]:
+    """A new future, driven when any of ``pending`` is."""
+    drives = [f.drive for f in pending if isinstance(f, Driven)]
+    if not drives:
+        return Future()
+
+    def drive_all() -> None:
+        for drive in drives:
+            drive()
+
+    return Driven(drive_all)
 
 
 def done(value: T) -> Future[T]:
@@ -46,7 +83,7 @@ def then(
 
     The callbacks run on the thread that completes ``pending`` (or here, if it is done).
     """
-    out: Future[R] = Future()
+    out: Future[R] = _like([pending])
 
     def finish(f: Future[T]) -> R:
         try:
@@ -66,7 +103,7 @@ def gather(pending: Sequence[Future[Any]], func: Callable[[list[Any]], R]) -> Fu
 
     The first failure (in ``pending``'s order) becomes the result's failure.
     """
-    out: Future[R] = Future()
+    out: Future[R] = _like(pending)
     if not pending:
         _settle(out, lambda: func([]))
         return out

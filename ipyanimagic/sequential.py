@@ -22,6 +22,7 @@ again and gets it drawn at its scale); once the animation is known to remember
 from __future__ import annotations
 
 import io
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -91,7 +92,7 @@ class InOrder:
             return self._kept(index, fmt, quality, scale)
         if index == self.next and self._goal < index:
             return self._as(self._draw_one(scale), fmt, quality, scale)
-        waiter: Future[EncodedFrame] = Future()
+        waiter: Future[EncodedFrame] = futures.Driven(self._run_here)
         self._waiting.setdefault(index, []).append((fmt, quality, scale, waiter))
         self._go_to(index, scale)
         return waiter
@@ -192,6 +193,14 @@ class InOrder:
                     Superseded(f"frame {later}: a newer jump went to frame {index} first")
                 )
         self._schedule()
+
+    def _run_here(self) -> None:
+        """Take the run to its goal on this thread if it is the main thread: a cell
+        waiting on a frame ahead holds the loop that would draw the slices."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        while self.next <= self._goal and not self.closed:
+            self._slice()
 
     def _schedule(self) -> None:
         if self._scheduled or self.closed:
