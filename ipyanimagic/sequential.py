@@ -10,7 +10,7 @@ random walk), the only right frame i is the one drawn after the init draw and fr
 - a request ahead of the run (a jump forward) makes the run go on to it, in small
   slices on the kernel's main loop, so that the page's other requests are answered
   between slices; the status line shows the progress; a newer jump ahead takes over
-  (requests past it are told they were superseded).
+  (requests farther past it than a page has in flight are told they were superseded).
 
 Each frame is drawn at the resolution (the page's devicePixelRatio, ``scale``) of the
 request that made the run reach it, and kept at it. Asked at another: while the verdict
@@ -34,12 +34,14 @@ from PIL import Image
 from . import futures
 from .encode import encode
 from .history import KeptFrames
-from .limits import MIME
+from .limits import MAX_BATCH, MAX_WINDOW, MIME
 from .mainthread import main_loop
 from .pipeline import EncodedFrame, FramePipeline, Pixels, encoder_pool
 
 __all__ = ["InOrder", "Superseded"]
 
+#: Frames a page can have asked for at once (requests in flight x frames per request).
+IN_FLIGHT = MAX_BATCH * MAX_WINDOW
 #: Seconds of drawing per slice of a run ahead, before the loop answers other requests.
 SLICE_S = 0.05
 
@@ -185,13 +187,16 @@ class InOrder:
         """Make ``index`` the run's goal; requests past it are superseded."""
         if self._goal < self.next:
             self._started_at = time.perf_counter()
-        self._goal = index
-        self._goal_scale = scale
-        for later in [i for i in self._waiting if i > index]:
+        # Requests just past this one are the page's own frames in flight (a player
+        # playing backwards asks 19, 18, 17, ...): still wanted, the run passes them.
+        # Only requests farther than the page can have in flight are an older jump.
+        for later in [i for i in self._waiting if i > index + IN_FLIGHT]:
             for *_, waiter in self._waiting.pop(later):
                 waiter.set_exception(
                     Superseded(f"frame {later}: a newer jump went to frame {index} first")
                 )
+        self._goal = max([index, *self._waiting])
+        self._goal_scale = scale
         self._schedule()
 
     def _run_here(self) -> None:

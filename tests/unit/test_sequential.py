@@ -19,7 +19,7 @@ from PIL import Image
 from support import zoo
 
 import ipyanimagic
-from ipyanimagic.sequential import Superseded
+from ipyanimagic.sequential import IN_FLIGHT, Superseded
 
 EVERY_KIND = {**zoo.PURE, **zoo.REMEMBERS}
 
@@ -138,21 +138,47 @@ def test_a_jump_ahead_draws_the_frames_between_and_says_so(players, monkeypatch)
     assert "drawing frames in order: 1 of 10" in notes and notes[-1] == ""
 
 
-def test_a_newer_jump_supersedes_an_older_one(players, monkeypatch):
-    _, anim = zoo.trail()
-    p = ipyanimagic.animate(anim)
-    players.append(p)
-    run = p.supply.in_order
-    # Hold the run, as a busy kernel loop would, and queue two jumps.
+def _long_trail(frames: int):
+    fig, ax = plt.subplots(figsize=(2, 2), dpi=40)
+    ax.set(xlim=(0, frames), ylim=(0, frames))
+    (ln,) = ax.plot([], [])
+    xs: list[int] = []
+
+    def step(i):
+        xs.append(i)
+        ln.set_data(xs, xs)
+        return (ln,)
+
+    return animation.FuncAnimation(fig, step, frames=frames)
+
+
+def _held(run, monkeypatch, indices):
+    """Requests queued while the run is held, as a busy kernel loop would hold it."""
     monkeypatch.setattr(run, "_schedule", lambda: None)
-    far = run.frame(11, "png", 0)
-    near = run.frame(6, "png", 0)
+    asked = [run.frame(i, "png", 0) for i in indices]
     monkeypatch.undo()
     run._schedule()
+    return asked
+
+
+def test_a_newer_jump_supersedes_an_older_one(players, monkeypatch):
+    p = ipyanimagic.animate(_long_trail(80), pure=False)
+    players.append(p)
+    run = p.supply.in_order
+    far_index = 6 + IN_FLIGHT + 1
+    far, near = _held(run, monkeypatch, [far_index, 6])
     assert near.result(timeout=30).meta["index"] == 6
-    with pytest.raises(Superseded, match="frame 11: a newer jump went to frame 6"):
+    with pytest.raises(Superseded, match=f"frame {far_index}: a newer jump went to frame 6"):
         far.result(timeout=30)
     assert run.next == 7
+
+
+def test_frames_a_page_has_in_flight_are_not_superseded(players, monkeypatch):
+    # Playing backwards from frame 0 with loop: the page asks 19, 18, 17, ...
+    p = ipyanimagic.animate(_long_trail(20), pure=False)
+    players.append(p)
+    asked = _held(p.supply.in_order, monkeypatch, [19, 18, 17, 16])
+    assert [f.result(timeout=30).meta["index"] for f in asked] == [19, 18, 17, 16]
 
 
 def test_an_error_in_frame_k_stops_the_run_there_and_leaves_the_frames_before(players):
