@@ -200,6 +200,9 @@ class ReportedError(Exception):
         self.message = message
         self.traceback = list(tb)
         self.outputs = list(outputs)
+        #: The animation frame whose drawing raised it, when that is not the one asked
+        #: for (a run in order stopped at an earlier frame).
+        self.frame: int | None = None
 
     @classmethod
     def from_exception(

@@ -273,6 +273,8 @@ def _same(value: Any) -> Any:
 def _describe_frame_error(index: int, exc: Exception) -> dict[str, Any]:
     """What the page shows of a frame that failed: its index, type, message, traceback."""
     reported = exc if isinstance(exc, ReportedError) else None
+    if reported is not None and reported.frame is not None:
+        index = reported.frame
     return {
         # A bad index from the page (NaN, say) cannot travel back as JSON: say null.
         "index": index if _is_json(index) else None,

@@ -32,6 +32,7 @@ import numpy as np
 from PIL import Image
 
 from . import futures
+from .dispatcher import ReportedError
 from .encode import encode
 from .history import KeptFrames
 from .limits import MAX_BATCH, MAX_WINDOW, MIME
@@ -235,8 +236,11 @@ class InOrder:
             try:
                 png = self._draw_one(self._goal_scale)
             except Exception as exc:
-                # Frame `index` failed: its requests get the error, the run stops there
-                # (asked again, it is drawn again from the same state).
+                # Frame `index` failed: its requests and those past it get the error
+                # (naming frame `index`, the one the page should show as failed), the
+                # run stops there (asked again, it is drawn again from the same state).
+                if isinstance(exc, ReportedError) and exc.frame is None:
+                    exc.frame = index
                 self._goal = index - 1
                 for waiters in [self._waiting.pop(i) for i in list(self._waiting)]:
                     for *_, waiter in waiters:
