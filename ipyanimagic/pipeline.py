@@ -142,16 +142,17 @@ class FramePipeline:
     def render(self, index: int, scale: float = 1.0) -> Pixels:
         """Draw frame ``index`` at ``scale`` (main thread only); a private copy of its pixels.
 
-        An exception of the user's frame function comes out as a ``ReportedError`` whose
-        traceback starts in the user's code, not in this machinery.
+        An exception of the user's frame function (``SystemExit`` included) comes out as
+        a ``ReportedError`` whose traceback starts in the user's code, not in this
+        machinery.
         """
         self.check_open()
         scale = self.scale_for(scale)
         try:
             frame = self._renderer.render(index, self.base_dpi * scale)
-        except FrameOutOfRange:
+        except (FrameOutOfRange, KeyboardInterrupt):
             raise
-        except Exception as exc:
+        except BaseException as exc:  # SystemExit too: a frame's error, never the kernel's
             raise ReportedError.from_exception(exc) from None
         finally:
             self._changed()

@@ -235,7 +235,7 @@ class InOrder:
             index = self.next
             try:
                 png = self._draw_one(self._goal_scale)
-            except Exception as exc:
+            except BaseException as exc:  # an interrupt too: this runs as a loop callback
                 # Frame `index` failed: its requests and those past it get the error
                 # (naming frame `index`, the one the page should show as failed), the
                 # run stops there (asked again, it is drawn again from the same state).

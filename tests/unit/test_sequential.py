@@ -203,18 +203,20 @@ def test_an_error_in_frame_k_stops_the_run_there_and_leaves_the_frames_before(pl
     assert shown(p, 1).shape[2] == 4  # a kept frame still works
 
 
-def test_a_request_past_a_failing_frame_is_told_which_frame_failed(players):
+@pytest.mark.parametrize("error", [ValueError, SystemExit])
+def test_a_request_past_a_failing_frame_is_told_which_frame_failed(players, error):
     fig, _ax = plt.subplots(figsize=(2, 2), dpi=40)
 
     def step(i):
         if i == 3:
-            raise ValueError("no frame 3 today")
+            raise error("no frame 3 today")
 
     p = ipyanimagic.animate(step, fig=fig, frames=8, pure=False)
     players.append(p)
     reply = p.frames([5, 6]).result(timeout=30)
     assert reply.result["frames"] == []
     assert reply.result["error"]["index"] == 3
+    assert reply.result["error"]["type"] == error.__name__
     assert reply.result["error"]["message"] == "no frame 3 today"
 
 
