@@ -24,23 +24,23 @@ pool. The functions named ``task_*`` run in the workers.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import secrets
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future
 from typing import Any
 
 from . import futures
 from .encode import encode
 from .limits import MIME
 from .portable import WORKER_ENV, loads
+from .processes import end_shared_pool, shared_pool, spawn_pool, submit_off_main, terminate
 from .purity import Purity, measure
 
-__all__ = ["CHECK_TIMEOUT_S", "WorkerPool", "check_purity", "shutdown_checker"]
+__all__ = ["CHECK_TIMEOUT_S", "WorkerPool", "check_purity"]
 
 #: Seconds the purity check may take before the animation is taken to remember.
 CHECK_TIMEOUT_S = 60.0
@@ -147,24 +147,6 @@ def _is_dask_client(obj: Any) -> bool:
     return all(hasattr(obj, name) for name in ("get_executor", "scatter", "submit"))
 
 
-def _spawn_pool(workers: int, **kw: Any) -> ProcessPoolExecutor:
-    # Not a fork of the kernel: that would copy its threads (ZMQ, the IOLoop) mid-flight.
-    # A fork server is a clean single-threaded process started once, with matplotlib
-    # and this module already imported: a worker starts in a fraction of a spawn's time.
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["ipyanimagic.workers"])
-    return ProcessPoolExecutor(workers, mp_context=context, **kw)
-
-
-def _terminate(pool: Executor) -> None:
-    """Shut a process pool down now, ending processes a hung frame function holds."""
-    processes = dict(getattr(pool, "_processes", None) or {})
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes.values():
-        if process.is_alive():
-            process.terminate()
-
-
 class WorkerPool:
     """The workers drawing one player's frames: submit batches, close when done."""
 
@@ -176,7 +158,7 @@ class WorkerPool:
         self._client: Any = None
         if executor is None:
             n = int(workers or 1)
-            pool = _spawn_pool(n, initializer=task_init, initargs=(self.token, payload))
+            pool = spawn_pool(n, initializer=task_init, initargs=(self.token, payload))
             self._owned = pool
             self._executor: Executor = pool
             self._handle = None  # installed by the initializer
@@ -228,7 +210,7 @@ class WorkerPool:
             return
         self.closed = True
         if self._owned is not None:
-            _terminate(self._owned)
+            terminate(self._owned)
         if self._client is not None:
             with contextlib.suppress(Exception):  # the cluster may be gone already
                 self._handle.release()
@@ -237,39 +219,21 @@ class WorkerPool:
 
 # -- the shared checker: the purity verdict when there are no workers ---------------------
 
-_checker: ProcessPoolExecutor | None = None
-_checker_lock = threading.Lock()
-
-
-def _checker_pool() -> ProcessPoolExecutor:
-    global _checker
-    with _checker_lock:
-        if _checker is None:
-            _checker = _spawn_pool(1)
-        return _checker
-
-
-def shutdown_checker() -> None:
-    """End the checker process (it is started again when needed)."""
-    global _checker
-    with _checker_lock:
-        pool, _checker = _checker, None
-    if pool is not None:
-        _terminate(pool)
-
-
 def check_purity(
     payload: bytes, count: int, pool: WorkerPool | None = None
 ) -> Future[Purity]:
     """The verdict, measured in a worker process; an animation whose check fails or takes
     longer than :data:`CHECK_TIMEOUT_S` is taken to remember (the reason says why)."""
     result: Future[Purity] = Future()
-    if pool is not None:
-        inner = pool.purity(count)
-    else:
-        inner = futures.then(
-            _checker_pool().submit(task_purity, payload, count), lambda d: Purity(**d)
-        )
+
+    def submit() -> Future[Purity]:
+        if pool is not None:
+            return pool.purity(count)
+        raw = shared_pool().submit(task_purity, payload, count)
+        return futures.then(raw, lambda d: Purity(**d))
+
+    # Not on this (the main) thread: the first task waits for the fork server to start.
+    inner = submit_off_main(submit)
 
     def finish(f: Future[Purity]) -> None:
         if result.done():
@@ -286,7 +250,7 @@ def check_purity(
     def too_long() -> None:
         if not result.done():
             if pool is None:
-                shutdown_checker()  # a frame function that never returns holds it
+                end_shared_pool()  # a frame function that never returns holds it
             _set(
                 result,
                 Purity(False, "no copy", f"the check took longer than {CHECK_TIMEOUT_S:g} s"),

@@ -1,0 +1,87 @@
+"""Process pools of the kernel: their workers ignore interrupts, and all of them,
+with the fork server and the resource tracker, end on request."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from concurrent.futures import Future
+
+import psutil
+
+from ipyanimagic import processes
+
+
+def test_a_worker_ignores_the_interrupt_sent_to_the_kernels_process_group():
+    pool = processes.spawn_pool(1)
+    try:
+        pid = pool.submit(os.getpid).result(timeout=60)
+        os.kill(pid, signal.SIGINT)
+        assert pool.submit(os.getpid).result(timeout=60) == pid
+    finally:
+        processes.terminate(pool)
+
+
+def test_the_initializer_runs_in_each_worker(tmp_path):
+    pool = processes.spawn_pool(1, initializer=os.chdir, initargs=(str(tmp_path),))
+    try:
+        assert pool.submit(os.getcwd).result(timeout=60) == str(tmp_path)
+    finally:
+        processes.terminate(pool)
+
+
+# In a process of its own: ending the resource tracker is for a process about to exit.
+END_ALL = """
+import json, os
+from multiprocessing import forkserver, resource_tracker
+from ipyanimagic import processes
+
+pool = processes.spawn_pool(2)
+pids = {pool.submit(os.getpid).result(timeout=60) for _ in range(4)}
+pids.add(processes.shared_pool().submit(os.getpid).result(timeout=60))
+helpers = [forkserver._forkserver._forkserver_pid, resource_tracker._resource_tracker._pid]
+processes.end_all()
+print(json.dumps({"pids": sorted(pids), "helpers": helpers}))
+"""
+
+
+def test_end_all_ends_the_pools_the_shared_process_the_fork_server_and_the_tracker():
+    out = subprocess.run(
+        [sys.executable, "-c", END_ALL], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    seen = json.loads(out.stdout)
+    assert len(seen["pids"]) >= 2 and None not in seen["helpers"]
+    # The fork server and the tracker were waited for: gone. The workers were sent
+    # SIGTERM: gone, or going.
+    assert not [p for p in seen["helpers"] if psutil.pid_exists(p)]
+    _gone, alive = psutil.wait_procs(
+        [psutil.Process(p) for p in seen["pids"] if psutil.pid_exists(p)], timeout=30
+    )
+    assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE]
+
+
+def test_a_failure_to_submit_is_the_futures_failure():
+    def refuse():
+        raise RuntimeError("cannot schedule new futures after shutdown")
+
+    failed = processes.submit_off_main(refuse)
+    assert isinstance(failed.exception(timeout=10), RuntimeError)
+
+
+def test_the_submission_runs_on_a_thread_of_its_own():
+    """The caller is the kernel's main thread: it must not wait for a fork server."""
+    seen: list[threading.Thread] = []
+
+    def submit() -> Future[int]:
+        seen.append(threading.current_thread())
+        done: Future[int] = Future()
+        done.set_result(3)
+        return done
+
+    assert processes.submit_off_main(submit).result(timeout=10) == 3
+    assert seen and seen[0] is not threading.current_thread()
