@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
-__all__ = ["Driven", "done", "gather", "then"]
+__all__ = ["Driven", "done", "forward", "gather", "then"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -62,6 +62,20 @@ def done(value: T) -> Future[T]:
     out: Future[T] = Future()
     out.set_result(value)
     return out
+
+
+def forward(src: Future[T], dst: Future[T]) -> None:
+    """``dst`` gets ``src``'s result or failure when it has one (unless it has one)."""
+
+    def copy(f: Future[T]) -> None:
+        if dst.done():
+            return
+        try:
+            dst.set_result(f.result())
+        except BaseException as exc:  # the failure travels, cancellation included
+            dst.set_exception(exc)
+
+    src.add_done_callback(copy)
 
 
 def _settle(out: Future[R], func: Callable[[], R]) -> None:

@@ -179,7 +179,7 @@ class InOrder:
             if fmt == "png" and (drawn == scale or not self.final):
                 out.set_result(frame)
                 return
-            _forward(encoder_pool().submit(convert, frame), out)
+            futures.forward(encoder_pool().submit(convert, frame), out)
 
         png.add_done_callback(chained)
         return out
@@ -248,7 +248,7 @@ class InOrder:
                 self._on_note("")
                 return
             for fmt, quality, scale, waiter in self._waiting.pop(index, []):
-                _forward(self._as(png, fmt, quality, scale), waiter)
+                futures.forward(self._as(png, fmt, quality, scale), waiter)
             if time.perf_counter() >= deadline:
                 break
         if self.next <= self._goal:
@@ -275,17 +275,3 @@ class InOrder:
                     waiter.set_exception(RuntimeError("this player was closed"))
         self._waiting.clear()
         self.kept.close()
-
-
-def _forward(src: Future[EncodedFrame], dst: Future[EncodedFrame]) -> None:
-    """``dst`` gets ``src``'s result or failure when it has one."""
-    src.add_done_callback(lambda f: _copy_result(f, dst))
-
-
-def _copy_result(src: Future[Any], dst: Future[Any]) -> None:
-    if dst.done():
-        return
-    try:
-        dst.set_result(src.result())
-    except BaseException as exc:
-        dst.set_exception(exc)
