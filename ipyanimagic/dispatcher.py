@@ -236,6 +236,8 @@ def _exception_reply(request_id: Any, exc: BaseException) -> Reply:
         reply = error_reply(request_id, exc.kind, exc.message, exc.traceback)
         if exc.outputs:
             reply.content["outputs"] = exc.outputs
+        if exc.frame is not None:  # the page names the frame that failed, not the one asked
+            reply.content["error"]["frame"] = exc.frame
         return reply
     return error_reply(request_id, type(exc).__name__, describe(exc), user_traceback(exc))
 

@@ -18,13 +18,15 @@ loop when it comes. Outside a kernel (no loop to come back on) it is waited for.
 from __future__ import annotations
 
 import contextlib
+import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
-from . import portable
+from . import futures, portable
+from .dispatcher import ReportedError
 from .mainthread import call_on_main, main_loop
 from .parallel import Parallel
 from .pipeline import EncodedFrame, FramePipeline
@@ -232,11 +234,57 @@ class FrameSupply:
         return "workers" if self.parallel is not None else "kernel"
 
     def frame(self, index: int, fmt: str, quality: int, scale: float = 1.0) -> Future[EncodedFrame]:
+        if self.verdict.pure is None:
+            return self._in_order_until_judged(index, fmt, quality, scale)
         if not self.verdict.pure:
             return self.in_order.frame(index, fmt, quality, scale)
         if self.parallel is not None:
             return self.parallel.frame(index, fmt, quality, scale)
         return self.pipeline.frame(index, fmt, quality, scale)
+
+    def _in_order_until_judged(
+        self, index: int, fmt: str, quality: int, scale: float
+    ) -> Future[EncodedFrame]:
+        """Frame ``index`` in order while the verdict is pending; if an earlier frame
+        fails on the way (so the run cannot reach it), asked again once the verdict is
+        in: a pure animation draws it at random, one that remembers gives that error."""
+        first = self.in_order.frame(index, fmt, quality, scale)
+        checking = self._checking
+        if checking is None or main_loop() is None:
+            return first
+
+        def blocked() -> BaseException | None:
+            exc = first.exception() if first.done() else None
+            stopped_earlier = isinstance(exc, ReportedError) and exc.frame not in (None, index)
+            return exc if stopped_earlier else None
+
+        def again() -> None:
+            exc = blocked()
+            if out.done() or exc is None:
+                return
+            if self.closed or not self.verdict.pure:
+                out.set_exception(exc)
+            else:
+                futures.forward(self.frame(index, fmt, quality, scale), out)
+
+        def drive() -> None:
+            # A cell waiting on the frame holds the main loop the verdict comes back on.
+            if isinstance(first, futures.Driven):
+                first.drive()
+            if threading.current_thread() is threading.main_thread() and blocked():
+                self.settle()
+                again()
+
+        out: Future[EncodedFrame] = futures.Driven(drive)
+
+        def settled(f: Future[EncodedFrame]) -> None:
+            if blocked() is None:
+                futures.forward(f, out)
+            else:  # after _judged, which was registered first, on the main loop too
+                checking.add_done_callback(lambda _c: call_on_main(again))
+
+        first.add_done_callback(settled)
+        return out
 
     def frame_now(self, index: int, fmt: str, quality: int, scale: float = 1.0) -> EncodedFrame:
         """Frame ``index`` on this thread (the poster)."""

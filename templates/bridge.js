@@ -89,6 +89,8 @@ export function createBridge(model, { timeout = 60000, onOutput = logOutputs } =
       entry.reject(
         new BridgeError(e.type || "Error", e.message || "", e.traceback || [], {
           outputs: msg.outputs || [],
+          // An animation frame that failed before the one asked for (a run in order).
+          ...(Number.isInteger(e.frame) ? { frame: e.frame } : {}),
         }),
       );
     }

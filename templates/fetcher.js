@@ -88,7 +88,8 @@ export class Fetcher {
         return frame;
       })
       .catch((err) => {
-        this.onError(i, err);
+        // Reported for the frame that failed: an earlier one, in a run in order.
+        this.onError(Number.isInteger(err.frame) ? err.frame : i, err);
         return null;
       })
       .finally(() => {

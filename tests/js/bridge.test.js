@@ -292,6 +292,16 @@ describe("only the live bridge", () => {
     });
   });
 
+  test("an error that names another frame than the one asked carries it as `frame`", async () => {
+    const { bridge, model, replies } = live();
+    replies.hold();
+    const call = bridge.call(KEY, "frame", { index: 9, format: "png" });
+    const { id } = model.sent[0].msg;
+    const error = { type: "ValueError", message: "no frame 3", traceback: [], frame: 3 };
+    model.emit({ id, ok: false, error });
+    await assert.rejects(call, (err) => err.name === "ValueError" && err.frame === 3);
+  });
+
   test("a send that throws rejects with SendError", async () => {
     const { model } = live();
     model.send = () => {

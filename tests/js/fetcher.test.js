@@ -176,6 +176,17 @@ test("a single frame that fails resolves to null and goes to onError", async () 
   assert.equal(fetcher.counts.received, 0);
 });
 
+test("a single frame past a frame that failed first is reported for that frame", async () => {
+  const { fetcher, bridge, got } = fetcherOf();
+  const pending = fetcher.fetch(9, "jpeg");
+  bridge.calls[0].fail(new BridgeError("ValueError", "no frame 3 today", [], { frame: 3 }));
+  assert.equal(await pending, null);
+  assert.deepEqual(
+    got.errors.map(([i, err]) => [i, err.message]),
+    [[3, "no frame 3 today"]],
+  );
+});
+
 test("a single request says it is slow after slowMs, and not once it landed", async () => {
   const { fetcher, bridge, got } = fetcherOf({ slowMs: 10 });
   const quick = fetcher.fetch(0, "png");
