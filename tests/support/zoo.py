@@ -212,6 +212,14 @@ class GrabWriter(animation.AbstractMovieWriter):
         pass
 
 
+def decoded(frame: Any) -> np.ndarray:
+    """The RGBA pixels of an ``EncodedFrame`` (PNG or JPEG bytes in ``frame.data``)."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(frame.data)) as image:
+        return np.asarray(image.convert("RGBA"))
+
+
 def saved_frames(make: Maker) -> list[np.ndarray]:
     """The frames ``Animation.save`` writes for a fresh making of ``make``."""
     fig, anim = make()

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import io
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from PIL import Image
 from support import zoo
 
 import ipyanimagic
@@ -26,10 +23,6 @@ def client():
     cluster.close()
 
 
-def pixels(frame) -> np.ndarray:
-    return np.asarray(Image.open(io.BytesIO(frame.data)).convert("RGBA"))
-
-
 @pytest.mark.parametrize("name", ["imshow", "line_blit", "artists"])
 def test_a_local_cluster_draws_the_frames_save_writes(client, name):
     saved = zoo.saved_frames(zoo.PURE[name])
@@ -41,7 +34,7 @@ def test_a_local_cluster_draws_the_frames_save_writes(client, name):
         assert stats["parallel"]["workers"] == "Dask (2 workers)"
         frames = [p.supply.frame(i, "png", 0).result(timeout=120) for i in range(len(saved))]
         for i, frame in enumerate(frames):
-            assert np.array_equal(pixels(frame), saved[i]), f"{name}: frame {i}"
+            assert np.array_equal(zoo.decoded(frame), saved[i]), f"{name}: frame {i}"
         workers = {f.meta["worker"] for f in frames if "worker" in f.meta}
         cluster_pids = set(client.run(lambda: __import__("os").getpid()).values())
         assert workers and workers <= cluster_pids

@@ -22,15 +22,6 @@ from support import zoo
 import ipyanimagic
 
 
-@pytest.fixture
-def players():
-    made = []
-    yield made
-    for p in made:
-        p.close()
-    plt.close("all")
-
-
 def html_frames(path) -> dict[int, np.ndarray]:
     text = path.read_text()
     data = json.loads(re.search(r'id="ipyanimagic-frames">(.*?)</script>', text, re.S).group(1))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import os
 import sys
 import threading
@@ -11,25 +10,11 @@ from concurrent.futures import Future, ProcessPoolExecutor
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from PIL import Image
 from support import zoo
 
 import ipyanimagic
 from ipyanimagic import portable
 from ipyanimagic.dispatcher import ReportedError
-
-
-@pytest.fixture
-def players():
-    made = []
-    yield made
-    for p in made:
-        p.close()
-    plt.close("all")
-
-
-def pixels(frame) -> np.ndarray:
-    return np.asarray(Image.open(io.BytesIO(frame.data)).convert("RGBA"))
 
 
 def gone(pid: int, timeout: float = 30.0) -> bool:
@@ -59,7 +44,7 @@ def test_worker_frames_are_the_frames_save_writes(players, name):
     assert p.stats()["frames_from"] == "workers", p.stats()["workers_fallback"]
     frames = [p.supply.frame(i, "png", 0).result(timeout=60) for i in range(len(saved))]
     for i, frame in enumerate(frames):
-        assert np.array_equal(pixels(frame), saved[i]), f"{name}: frame {i}"
+        assert np.array_equal(zoo.decoded(frame), saved[i]), f"{name}: frame {i}"
     by_workers = {f.meta["worker"] for f in frames if "worker" in f.meta}
     assert by_workers and os.getpid() not in by_workers
     assert by_workers <= set(p.stats()["parallel"]["worker_pids"])
@@ -180,7 +165,8 @@ def test_a_users_executor_draws_the_frames_and_is_left_running(players):
         assert p.stats()["frames_from"] == "workers"
         assert p.stats()["parallel"]["workers"] == "ProcessPoolExecutor (2 workers)"
         for i in range(len(saved)):
-            assert np.array_equal(pixels(p.supply.frame(i, "png", 0).result(timeout=60)), saved[i])
+            frame = p.supply.frame(i, "png", 0).result(timeout=60)
+            assert np.array_equal(zoo.decoded(frame), saved[i])
         p.close()
         assert executor.submit(int, "7").result(timeout=30) == 7  # still the user's
 

@@ -39,15 +39,6 @@ def pixels(player, i, fmt="png"):
     return img
 
 
-@pytest.fixture
-def players():
-    made = []
-    yield made
-    for p in made:
-        p.close()
-    plt.close("all")
-
-
 def play(made, obj, **kw):
     p = ipyanimagic.animate(obj, **kw)
     made.append(p)

@@ -14,15 +14,6 @@ import ipyanimagic
 from ipyanimagic.options import PlayerOptionError
 
 
-@pytest.fixture
-def players():
-    made = []
-    yield made
-    for p in made:
-        p.close()
-    plt.close("all")
-
-
 def make_player(players, make, **kw):
     _, anim = make()
     p = ipyanimagic.animate(anim, **kw)

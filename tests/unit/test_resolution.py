@@ -10,7 +10,6 @@ import io
 import json
 import re
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from PIL import Image
@@ -21,15 +20,6 @@ from ipyanimagic.export import ExportError
 from ipyanimagic.limits import SCALE_MAX
 
 from .test_player import frame, play
-
-
-@pytest.fixture
-def players():
-    made = []
-    yield made
-    for p in made:
-        p.close()
-    plt.close("all")
 
 
 def rgba(player, i, scale, fmt="png"):

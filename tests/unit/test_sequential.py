@@ -19,22 +19,10 @@ from PIL import Image
 from support import zoo
 
 import ipyanimagic
+from ipyanimagic.dispatcher import prepare
 from ipyanimagic.sequential import IN_FLIGHT, Superseded
 
 EVERY_KIND = {**zoo.PURE, **zoo.REMEMBERS}
-
-
-@pytest.fixture
-def players():
-    made = []
-    yield made
-    for p in made:
-        p.close()
-    plt.close("all")
-
-
-def pixels(frame) -> np.ndarray:
-    return np.asarray(Image.open(io.BytesIO(frame.data)).convert("RGBA"))
 
 
 def shown(player, index, fmt="png") -> np.ndarray:
@@ -220,6 +208,23 @@ def test_a_request_past_a_failing_frame_is_told_which_frame_failed(players, erro
     assert reply.result["error"]["message"] == "no frame 3 today"
 
 
+def test_a_single_frame_past_a_failing_frame_is_told_which_frame_failed(players):
+    fig, _ax = plt.subplots(figsize=(2, 2), dpi=40)
+
+    def step(i):
+        if i == 3:
+            raise ValueError("no frame 3 today")
+
+    p = ipyanimagic.animate(step, fig=fig, frames=12, pure=False)
+    players.append(p)
+    call = prepare({"id": 9, "key": p.key, "method": "frame", "args": {"index": 9}})
+    reply = call.run()
+    reply = reply.result(timeout=30) if isinstance(reply, Future) else reply
+    assert reply.content["ok"] is False
+    assert reply.content["error"]["frame"] == 3
+    assert reply.content["error"]["message"] == "no frame 3 today"
+
+
 def test_frames_come_at_the_scale_the_page_asks_kept_ones_resampled(players):
     _, anim = zoo.trail_init()
     p = ipyanimagic.animate(anim)
@@ -237,4 +242,4 @@ def test_frames_come_at_the_scale_the_page_asks_kept_ones_resampled(players):
     # (matplotlib rounds a figure's size at 2x its dpi its own way: within a pixel)
     assert abs(one.meta["width"] - zero.meta["width"]) <= 1
     assert abs(one.meta["height"] - zero.meta["height"]) <= 1
-    assert pixels(zero).shape[:2] == (zero.meta["height"], zero.meta["width"])
+    assert zoo.decoded(zero).shape[:2] == (zero.meta["height"], zero.meta["width"])
