@@ -22,8 +22,9 @@ real kernel. Shared helpers live in tests/support/.
     A headless Playwright Chromium using the system ``chromium`` binary.
 ``notebook`` (function)
     ``open_notebook(cells, app="lab", name=None, on_page=None) -> NotebookPage``: writes a notebook,
-    opens it in a fresh browser context and waits for an idle, connected kernel.
-    Contexts and kernel sessions are closed after the test.
+    opens it (in JupyterLab: in the page an earlier test's notebook left, if it is
+    still as it was made; see ``lab.open_notebook(reuse=True)``) and waits for an idle,
+    connected kernel. Notebooks and kernel sessions are closed after the test.
 ``notebook_without_extension`` (function)
     The same on ``jupyter_server_without_extension``.
 ``serverapp`` (function)
@@ -198,6 +199,7 @@ def _notebooks(
     opened: list[lab.NotebookPage] = []
 
     def open_notebook(cells: list[str], app: str = "lab", **kwargs: Any) -> lab.NotebookPage:
+        kwargs.setdefault("reuse", True)
         nbp = lab.open_notebook(server, browser, cells, app=app, **kwargs)
         opened.append(nbp)
         return nbp
@@ -231,11 +233,13 @@ def comms_over_subshells(
 
     def set_mode(mode: str | None) -> None:
         jupyter_server.set_lab_setting(plugin, {"commsOverSubshells": mode})
+        lab.forget_warm_pages(jupyter_server)  # they read the setting when they started
 
     try:
         yield set_mode
     finally:
         jupyter_server.set_lab_setting(plugin, {"commsOverSubshells": before})
+        lab.forget_warm_pages(jupyter_server)
 
 
 @pytest.fixture
