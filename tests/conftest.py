@@ -207,7 +207,7 @@ def _notebooks(
     yield open_notebook
 
     for nbp in opened:
-        lab.close_notebook(server, nbp)
+        lab.close_notebook(server, nbp, wait=False)
 
 
 @pytest.fixture

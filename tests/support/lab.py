@@ -52,6 +52,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -423,6 +424,8 @@ def stop_server(server: JupyterServer) -> None:
     Takes at most about ``SERVER_STOP_TIMEOUT`` + 20 s (+ 30 s if the REST call hangs).
     """
     forget_warm_pages(server)
+    for closing in _closing.pop(server.url, []):
+        closing.join(timeout=SERVER_STOP_TIMEOUT)
     if server.proc.poll() is None:
         with contextlib.suppress(urllib.error.URLError, OSError):
             server.api("POST", "/api/shutdown")
@@ -820,10 +823,14 @@ def _still_warm(nb: NotebookPage) -> bool:
         return False
 
 
-def close_notebook(server: JupyterServer, nb: NotebookPage) -> None:
+# Kernel shutdowns on their way (close_notebook(wait=False)), by server URL.
+_closing: dict[str, list[threading.Thread]] = {}
+
+
+def close_notebook(server: JupyterServer, nb: NotebookPage, wait: bool = True) -> None:
     """Close the notebook (its panel, or its browser context), then shut down its
-    kernel session(s). A warm page (``reuse``) still as it was made is kept for the
-    next notebook of this server."""
+    kernel session(s), or with ``wait=False`` start to (``stop_server`` waits). A warm
+    page (``reuse``) still as it was made is kept for the next notebook of this server."""
     kept = False
     if nb.reuse and nb.context is not None and _still_warm(nb):
         try:
@@ -836,6 +843,15 @@ def close_notebook(server: JupyterServer, nb: NotebookPage) -> None:
     if not kept and nb.context is not None:
         with contextlib.suppress(PlaywrightError):
             nb.context.close()
+    if not wait:
+        # The server waits for the kernel to exit (a second or two): meanwhile the next
+        # test starts. stop_server waits for every shutdown still on its way.
+        closing = threading.Thread(
+            target=delete_sessions, args=(server, nb.path, nb.session_id), daemon=True
+        )
+        closing.start()
+        _closing.setdefault(server.url, []).append(closing)
+        return
     delete_sessions(server, nb.path, nb.session_id)
 
 
