@@ -40,6 +40,8 @@ BENCHMARKS: dict[str, tuple[list[str], list[str], tuple[int, int]]] = {
     # Worker processes and a Dask LocalCluster vs the kernel (kernel side, no browser).
     "parallel": ([], ["--quick"], (1800, 600)),
     "interaction": ([], ["--quick"], (900, 480)),
+    # An animation that remembers under 500 seeks and steps (kernel side, no browser).
+    "trail_seeks": ([], ["--quick"], (900, 300)),
     # The seed line at devicePixelRatio 2: ours and ipympl (both draw at 2x).
     "playback_fps_2x": (
         ["--ratio", "2", "--anims", "line640", "--impls", "ours", "ipympl"],
@@ -55,7 +57,7 @@ SCRIPTS = {"playback_fps_2x": "playback_fps"}
 
 def check_setup(names: list[str]) -> list[str]:
     problems = []
-    browser = [n for n in names if n not in ("kernel_frame_cost", "parallel")]
+    browser = [n for n in names if n not in ("kernel_frame_cost", "parallel", "trail_seeks")]
     if browser and shutil.which("chromium") is None:
         problems.append("chromium is not on PATH (apt-get install -y chromium)")
     mods = {"playwright": browser, "jupyterlab": browser, "nbformat": browser}

@@ -254,7 +254,8 @@ def check_reply(content: Any, rid: Any = ...) -> dict[str, Any]:
     else:
         assert set(content) <= {"id", "ok", "error", "outputs"}, set(content)
         err = content["error"]
-        assert set(err) == ERROR_KEYS, err
+        assert ERROR_KEYS <= set(err) <= ERROR_KEYS | {"frame"}, err
+        assert "frame" not in err or type(err["frame"]) is int, err
         assert isinstance(err["type"], str) and err["type"], err
         assert isinstance(err["message"], str), err
         assert isinstance(err["traceback"], list), err
