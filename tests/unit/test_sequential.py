@@ -191,16 +191,22 @@ def test_an_error_in_frame_k_stops_the_run_there_and_leaves_the_frames_before(pl
     assert shown(p, 1).shape[2] == 4  # a kept frame still works
 
 
-@pytest.mark.parametrize("error", [ValueError, SystemExit])
-def test_a_request_past_a_failing_frame_is_told_which_frame_failed(players, error):
+def failing_at_3(players, error: type[BaseException] = ValueError, frames: int = 12):
+    """A player of an animation that remembers whose frame 3 raises ``error``."""
     fig, _ax = plt.subplots(figsize=(2, 2), dpi=40)
 
     def step(i):
         if i == 3:
             raise error("no frame 3 today")
 
-    p = ipyanimagic.animate(step, fig=fig, frames=8, pure=False)
+    p = ipyanimagic.animate(step, fig=fig, frames=frames, pure=False)
     players.append(p)
+    return p
+
+
+@pytest.mark.parametrize("error", [ValueError, SystemExit])
+def test_a_request_past_a_failing_frame_is_told_which_frame_failed(players, error):
+    p = failing_at_3(players, error)
     reply = p.frames([5, 6]).result(timeout=30)
     assert reply.result["frames"] == []
     assert reply.result["error"]["index"] == 3
@@ -209,14 +215,7 @@ def test_a_request_past_a_failing_frame_is_told_which_frame_failed(players, erro
 
 
 def test_a_single_frame_past_a_failing_frame_is_told_which_frame_failed(players):
-    fig, _ax = plt.subplots(figsize=(2, 2), dpi=40)
-
-    def step(i):
-        if i == 3:
-            raise ValueError("no frame 3 today")
-
-    p = ipyanimagic.animate(step, fig=fig, frames=12, pure=False)
-    players.append(p)
+    p = failing_at_3(players)
     call = prepare({"id": 9, "key": p.key, "method": "frame", "args": {"index": 9}})
     reply = call.run()
     reply = reply.result(timeout=30) if isinstance(reply, Future) else reply
