@@ -197,8 +197,12 @@ class PageCalls:
         with self._lock:
             return len(self._pending)
 
-    def start(self, message: dict[str, Any], args: Sequence[Any] = ()) -> tuple[int, Future[Any]]:
-        """Send one call; its id and the future its reply resolves."""
+    def start(
+        self, message: dict[str, Any], args: Sequence[Any] = (), ids: list[int] | None = None
+    ) -> tuple[int, Future[Any]]:
+        """Send one call; its id and the future its reply resolves. ``ids`` gets the id
+        before the call is sent: an interrupt landing between the send and the caller's
+        ``try`` must still abort it on the page."""
         buffers: list[bytes | memoryview] = []
         payload = dict(message)
         if args or payload.get("op") == "call":
@@ -209,11 +213,13 @@ class PageCalls:
                 raise Disconnected(self._closed)
             call_id = next(self._ids)
             self._pending[call_id] = future
+        if ids is not None:
+            ids.append(call_id)
         payload["call"] = call_id
         try:
             self._send(payload, buffers or None)
         except BaseException:
-            self._forget(call_id)
+            self.abort(call_id)  # interrupted after the bytes went out: the page stops too
             raise
         return call_id, future
 
@@ -231,27 +237,34 @@ class PageCalls:
     def call(self, message: dict[str, Any], args: Sequence[Any], timeout: float) -> Any:
         """Send a call and wait for its result (any thread)."""
         timeout = _check_timeout(timeout)
-        call_id, future = self.start(message, args)
+        sent: list[int] = []
         try:
+            _call_id, future = self.start(message, args, sent)
             return replywait.wait(future, timeout)
         except BaseException:
-            # Timeout, KeyboardInterrupt (the stop button), anything: the page stops too.
-            self.abort(call_id)
+            # Timeout, KeyboardInterrupt (the stop button), anything: the page stops too
+            # (an abort of a call the page never got is ignored there).
+            for call_id in sent:
+                self.abort(call_id)
             raise
         finally:
-            self._forget(call_id)
+            for call_id in sent:
+                self._forget(call_id)
 
     async def call_async(self, message: dict[str, Any], args: Sequence[Any], timeout: float) -> Any:
         """:meth:`call` for async code."""
         timeout = _check_timeout(timeout)
-        call_id, future = self.start(message, args)
+        sent: list[int] = []
         try:
+            _call_id, future = self.start(message, args, sent)
             return await replywait.wait_async(future, timeout)
         except BaseException:
-            self.abort(call_id)
+            for call_id in sent:
+                self.abort(call_id)
             raise
         finally:
-            self._forget(call_id)
+            for call_id in sent:
+                self._forget(call_id)
 
     def on_reply(self, content: dict[str, Any], buffers: list[bytes]) -> None:
         """A page reply (from :mod:`replywait` or the transport): resolve its call."""
