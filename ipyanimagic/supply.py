@@ -262,6 +262,10 @@ class FrameSupply:
             exc = blocked()
             if out.done() or exc is None:
                 return
+            if self.verdict.pure is None and not self.closed:
+                # The check's own callback may still wait in the loop's queue: this one
+                # ran at once, on the main thread, when the run failed after the check.
+                self._judged(checking.result())
             if self.closed or not self.verdict.pure:
                 out.set_exception(exc)
             else:

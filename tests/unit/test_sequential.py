@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import os
 import random
+import threading
 from concurrent.futures import Future
 
 import matplotlib.pyplot as plt
@@ -19,6 +20,7 @@ from PIL import Image
 from support import zoo
 
 import ipyanimagic
+from ipyanimagic import mainthread, sequential, supply
 from ipyanimagic.dispatcher import prepare
 from ipyanimagic.sequential import IN_FLIGHT, Superseded
 
@@ -222,6 +224,75 @@ def test_a_single_frame_past_a_failing_frame_is_told_which_frame_failed(players)
     assert reply.content["ok"] is False
     assert reply.content["error"]["frame"] == 3
     assert reply.content["error"]["message"] == "no frame 3 today"
+
+
+class QueuedLoop:
+    """The kernel's main loop as the supply sees it, run by the test: callbacks wait in
+    a queue (from any thread) until ``run_until`` runs them here, in order."""
+
+    def __init__(self) -> None:
+        self.jobs: list = []
+        self.added = threading.Condition()
+
+    def add_callback(self, job, *args) -> None:
+        with self.added:
+            self.jobs.append(lambda: job(*args))
+            self.added.notify_all()
+
+    def call_later(self, _delay, job, *args) -> None:
+        self.add_callback(job, *args)
+
+    def wait_for(self, count: int, timeout: float = 60) -> None:
+        with self.added:
+            assert self.added.wait_for(lambda: len(self.jobs) >= count, timeout)
+
+    def run_until(self, future: Future, timeout: float = 60) -> None:
+        future.add_done_callback(lambda _f: self.add_callback(lambda: None))
+        while not future.done():
+            self.run_next(timeout)
+
+    def run_next(self, timeout: float = 60) -> None:
+        self.wait_for(1, timeout)
+        with self.added:
+            job = self.jobs.pop(0)
+        job()
+
+
+def test_a_request_past_a_failing_frame_waits_for_a_verdict_still_in_the_queue(
+    players, monkeypatch
+):
+    # The check finishes while the run in order is on its way to the failing frame: the
+    # verdict's callback is queued behind the run's slice, so the slice fails first.
+    loop = QueuedLoop()
+    for module in (mainthread, supply, sequential):
+        monkeypatch.setattr(module, "main_loop", lambda: loop)
+    measured: list[Future] = []
+    held: Future = Future()  # the check as the supply sees it: finished by the test
+    real_check = supply.check_purity
+    monkeypatch.setattr(
+        supply, "check_purity", lambda *a, **k: (measured.append(real_check(*a, **k)), held)[1]
+    )
+    fig, _ax = plt.subplots(figsize=(2, 2), dpi=40)
+
+    def step(i):
+        if i == 3:
+            raise ValueError("no frame 3 today")
+
+    p = ipyanimagic.animate(step, fig=fig, frames=10)  # the verdict is measured
+    players.append(p)
+    loop.run_next()  # the check's start, a little after the display
+    reply = p.frames([5, 6])
+    while p.supply.in_order.next < 3:
+        loop.run_next()  # the run's slices, up to the one that draws frame 3
+    assert len(loop.jobs) == 1
+    finish = threading.Thread(target=held.set_result, args=(measured[0].result(60),))
+    finish.start()
+    finish.join()
+    assert len(loop.jobs) == 2  # the verdict, behind the failing slice
+    loop.run_until(reply)
+    assert p.supply.verdict.pure is True
+    assert reply.result().result["error"] is None
+    assert [m["index"] for m in reply.result().result["frames"]] == [5, 6]
 
 
 def test_frames_come_at_the_scale_the_page_asks_kept_ones_resampled(players):
