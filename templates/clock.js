@@ -146,3 +146,24 @@ export function speed(value, fallback) {
   const v = Number(value);
   return v > 0 && Number.isFinite(v) ? Math.min(v, LIMITS.fpsMax) : fallback;
 }
+
+// ms of drawing past which a frame is not asked for ahead at rest: a guess that slow
+// would hold the kernel (and a cell run meanwhile) for a frame nobody may ask for.
+export const AHEAD_MAX_DRAW_MS = 100;
+
+// Frames asked for ahead at rest: two, so that clicks faster than a round trip find
+// the next one there too.
+export const AHEAD_AT_REST = 2;
+
+// The frames to ask for ahead while at rest on frame i, after steps of `dir` (Next:
+// +1, Previous: -1): the next AHEAD_AT_REST that way, within 0..last; none when frames
+// take longer than AHEAD_MAX_DRAW_MS to draw (`drawMs`, measured).
+export function nextAtRest(i, dir, last, drawMs) {
+  if (!(drawMs <= AHEAD_MAX_DRAW_MS)) return [];
+  const by = dir < 0 ? -1 : 1;
+  const out = [];
+  for (let j = i + by; out.length < AHEAD_AT_REST && j >= 0 && j <= last; j += by) {
+    out.push(j);
+  }
+  return out;
+}

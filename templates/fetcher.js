@@ -67,14 +67,22 @@ export class Fetcher {
   }
 
   // Ask for frame i (once per format); resolves to the frame, or null on error (which
-  // went to onError). A request already on its way is shared.
-  fetch(i, format) {
+  // went to onError). A request already on its way is shared. `quiet`: a guess (the
+  // frame after the one at rest): its error and its wait are not reported, unless a
+  // caller that is not quiet shares it before it ends.
+  fetch(i, format, { quiet = false } = {}) {
     const ratio = this.ratio;
     const pending = this.inflight.get(i);
-    if (pending && pending.format === format && pending.ratio === ratio) return pending.promise;
+    if (pending && pending.format === format && pending.ratio === ratio) {
+      if (!quiet && pending.quiet) {
+        pending.quiet = false;
+        pending.slow = setTimeout(() => this.onSlow(), this.slowMs);
+      }
+      return pending.promise;
+    }
     const started = this.now();
-    const slow = setTimeout(() => this.onSlow(), this.slowMs);
-    const entry = { format, ratio };
+    const entry = { format, ratio, quiet };
+    if (!quiet) entry.slow = setTimeout(() => this.onSlow(), this.slowMs);
     entry.promise = this.bridge
       .call(this.key, "frame", { index: i, format, scale: ratio }, { raw: true })
       .then(async ({ result, buffers }) => {
@@ -89,11 +97,11 @@ export class Fetcher {
       })
       .catch((err) => {
         // Reported for the frame that failed: an earlier one, in a run in order.
-        this.onError(Number.isInteger(err.frame) ? err.frame : i, err);
+        if (!entry.quiet) this.onError(Number.isInteger(err.frame) ? err.frame : i, err);
         return null;
       })
       .finally(() => {
-        clearTimeout(slow);
+        clearTimeout(entry.slow);
         this.requests -= 1;
         if (this.inflight.get(i) === entry) this.inflight.delete(i);
       });

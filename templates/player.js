@@ -13,6 +13,7 @@
 import * as clock from "./clock.js";
 import { Fetcher } from "./fetcher.js";
 import { LIMITS } from "./limits.js";
+import { Seeker } from "./seeker.js";
 import { FrameStore } from "./store.js";
 import { PlayerView } from "./view.js";
 
@@ -56,10 +57,22 @@ class Player {
     const fixed = model.get("scale");
     this.ratio = typeof fixed === "number" ? fixed : pageRatio();
 
+    // The frame wanted at rest: its requests, and the next one asked for ahead.
+    this.seeker = new Seeker({
+      fetch: (i, format, options) => this.fetch(i, format, options),
+      stored: (i) => this.store.get(i),
+      fits: (frame) => this.store.fits(frame),
+      good: (frame) => frame.lossless || this.formatFor(false) !== PNG,
+      format: (moving) => this.formatFor(moving),
+      show: (i, frame) => this.show(i, frame),
+      shown: () => this.current,
+      active: () => !this.direction && !this.closed,
+      ahead: (i) => clock.nextAtRest(i, this.stepDir, this.lastIndex, this.drawMs),
+    });
     this.current = -1; // index shown
     this.target = model.get("start"); // index wanted at rest
     this.direction = 0; // 0 paused, +1 playing, -1 reversing
-    this.targetBusy = false;
+    this.stepDir = +1; // the way the last step went: the frame asked for ahead at rest
     this.nextDue = 0;
     this.raf = 0;
     this.closed = false;
@@ -127,6 +140,16 @@ class Player {
     const f = this.model.get("format");
     return f === AUTO ? (playing ? JPEG : PNG) : f;
   }
+  get target() {
+    return this.seeker.target;
+  }
+  set target(i) {
+    this.seeker.target = i;
+  }
+  // ms the kernel takes to draw a frame, as measured (0 before the first reply).
+  get drawMs() {
+    return Math.max(0, this.fetcher.rtt - this.fetcher.netRtt);
+  }
   get lastIndex() {
     const n = this.count;
     return n !== null ? n - 1 : Math.max(this.model.get("known") - 1, this.current + 1, 0);
@@ -142,7 +165,7 @@ class Player {
       reverse: () => this.play(-1),
       pause: () => this.pause(),
       toggle: () => (this.direction ? this.pause() : this.play(+1)),
-      seek: (i) => this.stopAndGo(i),
+      seek: (i, moving) => this.stopAndGo(i, moving),
       loop: (mode) => this.sync("loop", mode),
       speed: () => {
         this.view.showSpeed(this.fps);
@@ -254,10 +277,10 @@ class Player {
       return;
     }
     const start = this.target;
-    this.targetBusy = true;
+    this.seeker.held = true;
     this.decode(poster, LIMITS.mime.png)
       .then((bitmap) => {
-        this.targetBusy = false;
+        this.seeker.held = false;
         // The poster is drawn at the figure's size (scale 1); on a screen of another
         // ratio it is shown until the sharp frame arrives, never kept.
         const frame = { bitmap, lossless: true, rtt: 0, ratio: 1, scale: 1 };
@@ -268,16 +291,16 @@ class Player {
         if (this.target !== start || !sharp) this.goto(this.target);
       })
       .catch(() => {
-        this.targetBusy = false;
+        this.seeker.held = false;
         this.goto(this.target);
       });
   }
 
   // Frame i as `format`: the stored one when it is good enough, else from the kernel.
-  fetch(i, format) {
+  fetch(i, format, options) {
     const have = this.store.get(i);
     if (have && (have.lossless || format !== PNG)) return Promise.resolve(have);
-    return this.fetcher.fetch(i, format);
+    return this.fetcher.fetch(i, format, options);
   }
 
   keep(i, frame) {
@@ -337,50 +360,29 @@ class Player {
     return Math.max(0, Math.min(Math.round(i), this.lastIndex));
   }
 
-  stopAndGo(i) {
+  stopAndGo(i, moving = false) {
     this.pause();
-    this.goto(i);
+    const from = this.target ?? this.current;
+    if (i !== from) this.stepDir = i > from ? +1 : -1;
+    this.goto(i, moving);
   }
 
   stepBy(delta) {
     this.pause();
     const from = this.target ?? this.current;
+    this.stepDir = delta < 0 ? -1 : +1;
     this.goto(this.clamp(from + delta));
   }
 
-  // Show frame i. Latest wins: one request at a time, and when it lands the newest
-  // target is fetched next; stale positions are never queued.
-  goto(i) {
+  // Show frame i (seeker.js: latest wins, never back in time, the next asked ahead).
+  // `moving`: the slider is being dragged (quick frames until it is let go).
+  goto(i, moving = false) {
     i = this.clamp(i);
-    this.target = i;
     if (this.lastError) {
       this.lastError = null;
       this.view.setStatus("");
     }
-    const have = this.store.get(i);
-    if (have) this.show(i, have);
-    if (have && (have.lossless || this.formatFor(false) !== PNG)) return;
-    this.fetchTarget();
-  }
-
-  fetchTarget() {
-    if (this.targetBusy || this.closed) return;
-    const i = this.target;
-    this.targetBusy = true;
-    this.fetch(i, this.formatFor(false)).then((frame) => {
-      this.targetBusy = false;
-      if (this.direction || this.closed) return;
-      // Asked before the ratio changed: its bitmap is closed, ask again.
-      const fresh = frame && this.store.fits(frame);
-      if (this.target === i && (fresh || !frame)) {
-        if (frame) this.show(i, frame);
-        return;
-      }
-      const newer = this.store.get(this.target);
-      if (newer) this.show(this.target, newer);
-      else if (fresh) this.show(i, frame); // feedback while the thumb moves
-      this.goto(this.target);
-    });
+    this.seeker.goto(i, { moving });
   }
 
   // -- playing --------------------------------------------------------------------
@@ -391,7 +393,9 @@ class Player {
     if (restart !== null) this.goto(restart);
     this.view.setStatus("");
     this.lastError = null;
+    this.seeker.forget();
     this.direction = dir;
+    this.stepDir = dir;
     this.nextDue = performance.now();
     this.view.playing(dir);
     this.schedule();

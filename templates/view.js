@@ -42,11 +42,24 @@ export class PlayerView {
     this.fpsShownAt = 0;
   }
 
-  // actions: {first, last, prev, next, play, reverse, pause, toggle, seek(i),
-  // loop(mode), speed()}: what each control and key does.
+  // actions: {first, last, prev, next, play, reverse, pause, toggle, seek(i, moving),
+  // loop(mode), speed()}: what each control and key does. `moving`: the slider's thumb
+  // is held (a drag); its release seeks again, still.
   bind(actions) {
     for (const name of BUTTONS) this.buttons[name].onclick = () => actions[name]();
-    this.slider.addEventListener("input", () => actions.seek(Number(this.slider.value)));
+    let held = false;
+    const release = () => {
+      if (!held) return;
+      held = false;
+      actions.seek(Number(this.slider.value), false);
+    };
+    this.slider.addEventListener("pointerdown", () => {
+      held = true;
+      // Released anywhere (the pointer may leave the slider while it drags).
+      this.root.ownerDocument.addEventListener("pointerup", release, { once: true });
+      this.root.ownerDocument.addEventListener("pointercancel", release, { once: true });
+    });
+    this.slider.addEventListener("input", () => actions.seek(Number(this.slider.value), held));
     this.loopSelect.addEventListener("change", () => actions.loop(this.loopSelect.value));
     this.speedInput.addEventListener("change", () => actions.speed());
     this.root.addEventListener("keydown", (ev) => {

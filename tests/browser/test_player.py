@@ -286,6 +286,30 @@ def test_a_screenshot_of_the_player_for_the_readme(notebook, tmp_path):
     nb.assert_no_page_errors()
 
 
+def test_at_rest_the_next_frames_in_the_step_direction_are_drawn_ahead(notebook):
+    nb = notebook(
+        [
+            SETUP,
+            "import ipyanimagic\nplayer = ipyanimagic.animate(seed(frames=20), pure=True)\nplayer",
+            "print('kept', player.buffered())",
+        ]
+    )
+    nb.run_cell(0)
+    nb.run_cell(1)
+    p = PlayerView.in_output(nb, 1)
+    p.expect_frame(0)
+    p.button("Next frame").click()
+    p.expect_frame(1)
+    # Frames 2 and 3 were asked for before anyone clicked again.
+    nb.run_cell_until(2, "kept [[0, 3]]")
+    p.button("Last frame").click()
+    p.expect_frame(19)
+    p.button("Previous frame").click()
+    p.expect_frame(18)
+    nb.run_cell_until(2, "kept [[0, 3], [16, 19]]")
+    nb.assert_no_page_errors()
+
+
 def test_the_first_frame_comes_with_the_display_without_a_request(notebook):
     nb = notebook(
         [

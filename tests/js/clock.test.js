@@ -4,7 +4,10 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import {
+  AHEAD_AT_REST,
+  AHEAD_MAX_DRAW_MS,
   advance,
+  nextAtRest,
   flow,
   keepBound,
   restartFor,
@@ -241,4 +244,21 @@ test("the speed field's value is used up to fpsMax, else the model's fps", () =>
   assert.equal(speed("12.5", 5), 12.5);
   assert.equal(speed("1000", 5), LIMITS.fpsMax);
   for (const bad of ["", "0", "-3", "abc", "Infinity"]) assert.equal(speed(bad, 5), 5, bad);
+});
+
+describe("the frame asked for ahead at rest", () => {
+  test("the next AHEAD_AT_REST in the direction of the last step, within the frames", () => {
+    assert.equal(AHEAD_AT_REST, 2);
+    assert.deepEqual(nextAtRest(4, +1, 9, 5), [5, 6]);
+    assert.deepEqual(nextAtRest(4, -1, 9, 5), [3, 2]);
+    assert.deepEqual(nextAtRest(8, +1, 9, 5), [9]);
+    assert.deepEqual(nextAtRest(9, +1, 9, 5), []);
+    assert.deepEqual(nextAtRest(0, -1, 9, 5), []);
+  });
+
+  test("none when frames are slow to draw: a guess would hold the kernel", () => {
+    assert.deepEqual(nextAtRest(4, +1, 9, AHEAD_MAX_DRAW_MS), [5, 6]);
+    assert.deepEqual(nextAtRest(4, +1, 9, AHEAD_MAX_DRAW_MS + 1), []);
+    assert.deepEqual(nextAtRest(4, +1, 9, Number.NaN), []);
+  });
 });

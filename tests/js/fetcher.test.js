@@ -197,6 +197,30 @@ test("a single request says it is slow after slowMs, and not once it landed", as
   assert.equal(got.slow, 1);
 });
 
+test("a quiet request (a guess) reports neither its error nor its wait", async () => {
+  const { fetcher, bridge, got } = fetcherOf({ slowMs: 10 });
+  const guess = fetcher.fetch(5, "png", { quiet: true });
+  await sleep(30);
+  bridge.calls[0].fail(new BridgeError("ValueError", "no frame 5 today"));
+  assert.equal(await guess, null);
+  assert.deepEqual([got.errors.length, got.slow], [0, 0]);
+});
+
+test("a guess asked for in earnest before it ends reports like any request", async () => {
+  const { fetcher, bridge, got } = fetcherOf({ slowMs: 10 });
+  fetcher.fetch(5, "png", { quiet: true });
+  const asked = fetcher.fetch(5, "png");
+  assert.equal(bridge.calls.length, 1); // shared
+  await sleep(30);
+  bridge.calls[0].fail(new BridgeError("ValueError", "no frame 5 today"));
+  assert.equal(await asked, null);
+  assert.deepEqual(
+    got.errors.map(([i, err]) => [i, err.message]),
+    [[5, "no frame 5 today"]],
+  );
+  assert.equal(got.slow, 1);
+});
+
 test("frames are asked at the current ratio and say the ratio and scale they have", async () => {
   const { fetcher, bridge, got } = fetcherOf({ ratio: 2 });
   const single = fetcher.fetch(3, "png");
