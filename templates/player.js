@@ -5,7 +5,7 @@
 // the widget's comm, bridge.js) or, in an exported file, the embedded frames
 // (offline_bridge.js): the player cannot tell which.
 //
-// Why this file is long (~420 lines): it is the one state machine of a player (the frame
+// Why this file is long (~520 lines): it is the one state machine of a player (the frame
 // shown, the frame wanted, the direction) and every control, tick and reply changes that
 // one state. Its pure rules live in clock.js and are unit-tested there; cutting the rest
 // into modules would spread one state over several files, so it is kept whole.
