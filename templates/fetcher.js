@@ -46,6 +46,11 @@ export class Fetcher {
     this.rtt = LIMITS.assumedRttMs;
     this.netRtt = LIMITS.assumedRttMs;
     this.measured = 0;
+    // ms the kernel takes to draw one frame: the lower edge of what replies say (a lower
+    // one is taken at once, a higher one a fifth of the way). A frame is heavy when all
+    // of them are; one slow reply (a first draw, a busy machine) does not make it so.
+    // null until a reply says.
+    this.drawMs = null;
     this.counts = { requested: 0, received: 0 };
   }
 
@@ -59,11 +64,15 @@ export class Fetcher {
     return { bitmap, lossless: meta.mime === LIMITS.mime.png, rtt, ratio, scale };
   }
 
-  measure(rtt, drawingMs) {
+  // A reply of `frames` frames took `rtt` ms, `drawingMs` of them drawing.
+  measure(rtt, drawingMs, frames = 1) {
     const net = Math.max(1, rtt - drawingMs);
     const w = this.measured++ ? NEWEST : 1;
     this.rtt = this.rtt * (1 - w) + rtt * w;
     this.netRtt = this.netRtt * (1 - w) + net * w;
+    const each = drawingMs / Math.max(1, frames);
+    const d = this.drawMs;
+    this.drawMs = d === null || each < d ? each : d * (1 - NEWEST) + each * NEWEST;
   }
 
   // Ask for frame i (once per format); resolves to the frame, or null on error (which
@@ -128,7 +137,8 @@ export class Fetcher {
       .call(this.key, "frames", { indices, format, scale: ratio }, { raw: true })
       .then(async ({ result, buffers }) => {
         const rtt = this.now() - started;
-        this.measure(rtt, result.frames.reduce((t, m) => t + (m.render_ms || 0), 0));
+        const drawing = result.frames.reduce((t, m) => t + (m.render_ms || 0), 0);
+        this.measure(rtt, drawing, result.frames.length);
         const decoded = await Promise.all(
           result.frames.map((meta, k) => this.decode(buffers[k], meta.mime)),
         );

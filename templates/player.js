@@ -148,7 +148,7 @@ class Player {
   }
   // ms the kernel takes to draw a frame, as measured (0 before the first reply).
   get drawMs() {
-    return Math.max(0, this.fetcher.rtt - this.fetcher.netRtt);
+    return this.fetcher.drawMs ?? 0;
   }
   get lastIndex() {
     const n = this.count;

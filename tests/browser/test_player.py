@@ -298,15 +298,18 @@ def test_at_rest_the_next_frames_in_the_step_direction_are_drawn_ahead(notebook)
     nb.run_cell(1)
     p = PlayerView.in_output(nb, 1)
     p.expect_frame(0)
-    p.button("Next frame").click()
-    p.expect_frame(1)
-    # Frames 2 and 3 were asked for before anyone clicked again.
-    nb.run_cell_until(2, "kept [[0, 3]]")
+    # Two steps: frames are light when the lowest drawing time measured says so (one
+    # slow first draw on a busy machine does not make them heavy).
+    for i in (1, 2):
+        p.button("Next frame").click()
+        p.expect_frame(i)
+    # Frames 3 and 4 were asked for before anyone clicked again.
+    nb.run_cell_until(2, "kept [[0, 4]]")
     p.button("Last frame").click()
     p.expect_frame(19)
     p.button("Previous frame").click()
     p.expect_frame(18)
-    nb.run_cell_until(2, "kept [[0, 3], [16, 19]]")
+    nb.run_cell_until(2, "kept [[0, 4], [16, 19]]")
     nb.assert_no_page_errors()
 
 

@@ -132,6 +132,29 @@ test("a batch's drawing time is the sum of its frames'", async () => {
   assert.deepEqual(fetcher.counts, { requested: 2, received: 2 });
 });
 
+test("a frame's drawing time follows the lowest replies: one slow reply does not make frames heavy", async () => {
+  const { fetcher } = fetcherOf();
+  assert.equal(fetcher.drawMs, null); // nothing measured yet
+  fetcher.measure(200, 150); // a first draw on a busy machine
+  assert.equal(fetcher.drawMs, 150);
+  fetcher.measure(60, 10); // a lower one is taken at once
+  assert.equal(fetcher.drawMs, 10);
+  fetcher.measure(260, 210); // a higher one moves a fifth of the way
+  assert.equal(fetcher.drawMs, 50); // 10 x 0.8 + 210 x 0.2
+});
+
+test("a batch's drawing time counts per frame", async () => {
+  const { fetcher, bridge, advance } = fetcherOf();
+  fetcher.fetchBatch([0, 1, 2, 3], "jpeg");
+  advance(200);
+  bridge.calls[0].answer({
+    result: { frames: [0, 1, 2, 3].map((i) => meta(i, { render_ms: 30 })), error: null },
+    buffers: [0, 1, 2, 3].map(bytes),
+  });
+  await settle();
+  assert.equal(fetcher.drawMs, 30); // 120 ms for four frames
+});
+
 test("a failed batch delivers the frames before it, then the failing index's error", async () => {
   const { fetcher, bridge, got } = fetcherOf();
   fetcher.fetchBatch([4, 5, 6, 7], "jpeg");
