@@ -12,6 +12,8 @@ kernel), one after the other in the same run:
 - ``ipympl``: ``%matplotlib widget`` and the same FuncAnimation, with ``interval`` 1000/60
   ms (so that matplotlib's timer asks for 60 fps too). Counted: ipympl's draws of a new
   image onto its visible canvas (``drawImage`` wrapped for that canvas);
+- ``ours_workers`` (not in the default run): ``%animate anim --fps 60 --workers 2``,
+  played once the player's stats say its frames come from the workers;
 - ``seed``: the post's viewer (``disp_html`` + ``javascript``, unchanged) in a
   ``%%jsexec --html`` cell, its ``kernel.execute("disp._get_frame_data(" + count + ")",
   callbacks)`` answered by the post's ``DisplayAnimation`` (savefig PNG + base64), one
@@ -32,7 +34,7 @@ on a laptop: our player asks for frames at 2x (1280x960 pixels for the 640x480 f
 and ipympl draws at 2x too. Writes ``playback_fps_2x.json``, no plot.
 
     .venv/bin/python benchmarks/playback_fps.py [--seconds 12] [--warmup 3] [--quick]
-        [--anims line640 imshow640] [--impls ours ipympl seed] [--ratio 1]
+        [--anims line640 imshow640] [--impls ours ipympl seed ours_workers] [--ratio 1]
 """
 
 from __future__ import annotations
@@ -52,7 +54,9 @@ from playwright.sync_api import expect  # noqa: E402
 
 NAME = "playback_fps"
 ANIMS = ("line640", "imshow640")
-IMPLS = ("ours", "ipympl", "seed")
+IMPLS = ("ours", "ipympl", "seed", "ours_workers")
+DEFAULT_IMPLS = IMPLS[:3]  # what the plot shows
+WORKERS = 2
 FPS = 60
 # More frames than a case plays (60 fps x (warm-up + recorded s)), so that no frame is
 # shown twice: every frame counted was rendered by the kernel, for ours too (its frame
@@ -148,11 +152,12 @@ setTimeout(nextFrame, 0);
 
 
 def cells_for(impl: str, anim: str) -> list[str]:
-    if impl == "ours":
+    if impl in ("ours", "ours_workers"):
+        workers = f" --workers {WORKERS}" if impl == "ours_workers" else ""
         return [
             SETUP.format(backend="%load_ext ipyanimagic\n%matplotlib inline"),
             _common.animation_source(anim, frames=FRAMES, interval=30),
-            f"%animate anim --fps {FPS}",
+            f"%animate anim --fps {FPS}{workers}",
             STATS_CELL,
         ]
     if impl == "ipympl":
@@ -184,11 +189,13 @@ def play_case(
     result: dict[str, Any] = {"animation": anim, "impl": impl, "device_pixel_ratio": ratio}
     with _browser.notebook(server, browser, cells_for(impl, anim), ratio) as nb:
         pid = _browser.cell_json(nb, 0)["pid"]
-        if impl == "ours":
+        if impl in ("ours", "ours_workers"):
             nb.run_cell(1)
             out = nb.run_cell(2)
             canvas = out.locator("canvas.iam-frame")
             expect(canvas).to_have_attribute("data-frame", "0", timeout=30_000)
+            if impl == "ours_workers":
+                result["frames_from"] = wait_for_workers(nb)
             canvas.scroll_into_view_if_needed()
             canvas.evaluate(_browser.OBSERVE_PLAYER_JS)
             nb.page.evaluate("() => window.__bench.mark()")
@@ -224,13 +231,26 @@ def play_case(
             stop.click()
         else:
             nb.run_cell(2)
-        if impl == "ours":
+        if impl in ("ours", "ours_workers"):
             nb.page.wait_for_timeout(300)
             result["kernel_stats"] = _browser.cell_json(nb, 3)
         errors = list(nb.page_errors)
         if errors:
             result["page_errors"] = errors[:5]
     return result
+
+
+def wait_for_workers(nb: Any, timeout: float = 60) -> str:
+    """Ask the kernel until the player's frames come from its workers (or it says why
+    not); the way it ended up."""
+    deadline = time.monotonic() + timeout
+    while True:
+        stats = _browser.cell_json(nb, 3)
+        if stats["frames_from"] == "workers" or stats.get("workers_fallback"):
+            return str(stats["frames_from"])
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the workers did not start in {timeout:g} s: {stats}")
+        nb.page.wait_for_timeout(500)
 
 
 def ratios(rows: list[dict]) -> dict:
@@ -243,7 +263,12 @@ def ratios(rows: list[dict]) -> dict:
         entry = {
             "ours_over_raf": ours["events_per_s"] / ours["raf_per_s"] if ours["raf_per_s"] else 0,
         }
-        for other in ("ipympl", "seed"):
+        workers = by.get((a, "ours_workers"))
+        if workers is not None:
+            entry["workers_over_raf"] = (
+                workers["events_per_s"] / workers["raf_per_s"] if workers["raf_per_s"] else 0
+            )
+        for other in ("ipympl", "seed", "ours_workers"):
             if (a, other) in by:
                 fps = by[(a, other)]["events_per_s"]
                 entry[f"ours_over_{other}"] = ours["events_per_s"] / fps if fps else float("inf")
@@ -269,6 +294,7 @@ def table(rows: list[dict]) -> str:
         "ours": f"ours (%animate --fps {FPS})",
         "ipympl": f"ipympl (interval {1000 / FPS:.1f} ms)",
         "seed": "2013 seed viewer",
+        "ours_workers": f"ours (--fps {FPS} --workers {WORKERS})",
     }
     for a in ANIMS:
         ours = by[(a, "ours")]["events_per_s"] if (a, "ours") in by else None
@@ -310,6 +336,16 @@ def goals(rows: list[dict], rat: dict) -> list[dict]:
                 "met": r >= GOAL_RAF,
             }
         )
+        if "workers_over_raf" in rat[a]:
+            r = rat[a]["workers_over_raf"]
+            out.append(
+                {
+                    "animation": a,
+                    "goal": f"--workers {WORKERS} / page rAF rate >= {GOAL_RAF} (4+ cores)",
+                    "ratio": r,
+                    "met": r >= GOAL_RAF,
+                }
+            )
         if "ours_over_ipympl" not in rat[a]:
             continue
         r = rat[a]["ours_over_ipympl"]
@@ -337,7 +373,7 @@ def plot(rows: list[dict], path: Path, subtitle: str) -> None:
     width = 0.25
     colors = {"ours": "tab:blue", "ipympl": "tab:orange", "seed": "tab:gray"}
     names = {"ours": f"ipyanimagic --fps {FPS}", "ipympl": "ipympl", "seed": "2013 seed viewer"}
-    for k, impl in enumerate(IMPLS):
+    for k, impl in enumerate(DEFAULT_IMPLS):
         vals = [by[(a, impl)]["events_per_s"] for a in ANIMS]
         bars = ax.bar(x + (k - 1) * width, vals, width, label=names[impl], color=colors[impl])
         _common.label_bars(ax, bars, vals)
@@ -361,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=12, help="recorded seconds per case")
     parser.add_argument("--warmup", type=float, default=3, help="seconds played before")
     parser.add_argument("--anims", nargs="+", choices=ANIMS, default=list(ANIMS))
-    parser.add_argument("--impls", nargs="+", choices=IMPLS, default=list(IMPLS))
+    parser.add_argument("--impls", nargs="+", choices=IMPLS, default=list(DEFAULT_IMPLS))
     parser.add_argument("--ratio", type=float, default=1, help="the page's devicePixelRatio")
     args = _common.parse_args(parser, argv, quick={"seconds": 5.0, "warmup": 1.5})
     if args.ratio != 1 and args.output == _common.RESULTS / f"{NAME}.json":
@@ -395,11 +431,12 @@ def main(argv: list[str] | None = None) -> int:
     print(table(rows))
     print()
     for r in rows:
-        if r["impl"] == "ours":
+        if r["impl"] in ("ours", "ours_workers"):
             s = r["kernel_stats"]
             page = s.get("page", {})
             print(
-                f"ours {r['animation']}: kernel render {s['render_ms_mean'] or 0:.1f} ms + "
+                f"{r['impl']} {r['animation']}: frames from {s.get('frames_from')}, "
+                f"kernel render {s['render_ms_mean'] or 0:.1f} ms + "
                 f"encode {s['encode_ms_mean'] or 0:.1f} ms per frame, draws {s['draws']}; "
                 f"page rtt {page.get('rtt_ms')} ms, window {page.get('window')}, "
                 f"batch {page.get('batch', 1)}, "

@@ -16,10 +16,13 @@ from the page. Measured paths, each at 1, 2 and 4 requests in flight:
 The whole measurement runs twice: with Lab's ``commsOverSubshells`` at its default and
 with it "disabled". Prints a table and writes JSON to ``benchmarks/results/roundtrip.json``.
 The server loads the ipyanimagic server extension (TCP_NODELAY on the kernel websockets)
-as installed; ``--without-server-extension`` measures a server that does not load it.
+as installed; then, in the same run, a second server that does not load it is measured at
+Lab's default setting (the "as installed vs without" comparison and the goal: ``python.echo``
+median <= 10 ms with one call in flight). ``--without-server-extension`` measures only a
+server without it; ``--no-comparison`` skips the second server.
 
     .venv/bin/python benchmarks/roundtrip.py [--calls 300] [--warmup 20]
-        [--without-server-extension]
+        [--without-server-extension | --no-comparison]
 
 Absolute numbers move a lot with machine load; compare the ratios to the baseline.
 """
@@ -84,6 +87,7 @@ print("PYCALL" + json.dumps([_bench_pycall(__N__, __WARMUP__, d) for d in __DEPT
 MODES = (("default", None), ("disabled", "disabled"))
 
 DEFAULT_OUTPUT = HERE / "results" / "roundtrip.json"
+GOAL_ECHO_MS = 10.0
 
 # The body of the %%jsexec cell (an async function with `element` and `python` in
 # scope). __CONFIG__ is replaced by a JSON object. It writes progress into
@@ -277,6 +281,11 @@ def table(runs: list[dict]) -> str:
     return "\n".join(lines).rstrip()
 
 
+def echo_median(run: dict) -> float:
+    """``python.echo``'s median ms with one call in flight, in one measured run."""
+    return next(r["median_ms"] for r in run["results"] if r["path"] == "echo" and r["depth"] == 1)
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -298,6 +307,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="run the server without the ipyanimagic server extension (TCP_NODELAY off)",
     )
+    parser.add_argument(
+        "--no-comparison",
+        action="store_true",
+        help="do not measure a second server without the extension",
+    )
     args = parser.parse_args(argv)
     if args.calls < 2 or args.warmup < 0:
         parser.error("--calls must be >= 2 and --warmup >= 0")
@@ -310,6 +324,13 @@ def main(argv: list[str] | None = None) -> int:
         for mode, setting in MODES:
             left = args.timeout - (time.monotonic() - started)
             runs.append(measure_mode(server, browser, mode, setting, args.calls, args.warmup, left))
+    without: dict | None = None
+    if server_extension and not args.no_comparison:
+        left = args.timeout - (time.monotonic() - started)
+        with _browser.lab_session(left, server_extension=False) as (server, browser):
+            mode, setting = MODES[0]
+            without = measure_mode(server, browser, mode, setting, args.calls, args.warmup, left)
+            without["setting"] = f"{mode}, no extension"
 
     print(_common.machine_line(machine))
     print(f"server extension (TCP_NODELAY): {'on' if server_extension else 'off'}")
@@ -318,7 +339,28 @@ def main(argv: list[str] | None = None) -> int:
         f"in flight; vs native = calls/s / lab requestExecute calls/s at the same depth"
     )
     print()
-    print(table(runs))
+    print(table(runs if without is None else [*runs, without]))
+    goals = []
+    if server_extension:
+        echo = echo_median(runs[0])
+        goals.append(
+            {
+                "goal": f"python.echo median <= {GOAL_ECHO_MS:g} ms (extension, 1 in flight)",
+                "value": round(echo, 1),
+                "met": echo <= GOAL_ECHO_MS,
+            }
+        )
+        if without is not None:
+            goals.append(
+                {
+                    "goal": "python.echo median without / with the extension",
+                    "value": round(echo_median(without) / echo, 2),
+                    "met": None,
+                }
+            )
+    print()
+    for g in goals:
+        print(f"goal {g['goal']:<60} {g['value']:8.2f}  {_common.goal_text(g['met'])}")
 
     report = {
         "benchmark": "roundtrip",
@@ -329,6 +371,8 @@ def main(argv: list[str] | None = None) -> int:
         "depths": list(DEPTHS),
         "paths": dict(PATHS),
         "runs": runs,
+        "without_extension": without,
+        "goals": goals,
     }
     _common.write_json(args.output, report)
     return 0

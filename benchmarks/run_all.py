@@ -8,9 +8,9 @@
 Each benchmark is its own script (run one alone the same way), started here with this
 Python, one after the other (they would disturb each other's timings side by side), each
 with a time limit. Each prints its table, writes ``benchmarks/results/<name>.json`` and
-(except roundtrip, interaction and playback_fps_2x, and quick runs, which plot into
-``benchmarks/results/``) a plot to
-``docs/img/<name>.png``. The browser benchmarks need Debian's ``chromium`` on PATH.
+(except roundtrip, interaction, playback_fps_2x and playback_fps_workers, and quick runs,
+which plot into ``benchmarks/results/``) a plot to ``docs/img/<name>.png``. The browser
+benchmarks need Debian's ``chromium`` on PATH.
 At the end: every goal, met or not, with its number, and each script's exit status.
 A failing benchmark does not stop the others; the exit status is 1 if any failed.
 """
@@ -30,6 +30,9 @@ sys.path.insert(0, str(HERE))
 
 import _common  # noqa: E402
 
+WORKERS_CASES = ["--anims", "imshow640", "--impls", "ours", "ours_workers"]
+WORKERS_CASES += ["--output", str(_common.RESULTS / "playback_fps_workers.json")]
+
 # name -> (arguments of a full run, of a quick run, time limit in s for full / quick)
 BENCHMARKS: dict[str, tuple[list[str], list[str], tuple[int, int]]] = {
     "kernel_frame_cost": ([], ["--quick"], (600, 200)),
@@ -48,11 +51,17 @@ BENCHMARKS: dict[str, tuple[list[str], list[str], tuple[int, int]]] = {
         ["--ratio", "2", "--anims", "line640", "--impls", "ours", "ipympl", "--quick"],
         (400, 200),
     ),
+    # The imshow animation with --workers 2 vs without, in JupyterLab at --fps 60.
+    "playback_fps_workers": (
+        [*WORKERS_CASES],
+        [*WORKERS_CASES, "--quick"],
+        (400, 200),
+    ),
 }
 
 
 # Runs of a script with other options, by the name of their results file.
-SCRIPTS = {"playback_fps_2x": "playback_fps"}
+SCRIPTS = {"playback_fps_2x": "playback_fps", "playback_fps_workers": "playback_fps"}
 
 
 def check_setup(names: list[str]) -> list[str]:
