@@ -141,7 +141,11 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def drag(nb: Any, slider: Any, seconds: float) -> dict:
-    """Sweep the slider's thumb across and back for ``seconds``; frames painted / s."""
+    """Sweep the slider's thumb across and back for ``seconds``; frames painted / s.
+
+    Each move waits for the page to take it (Playwright's mouse.move), so a page busy
+    with other work gets fewer moves in the same time: "moves" says how many it took,
+    and painted / move how many of them it answered with a new frame."""
     slider.scroll_into_view_if_needed()
     box = slider.bounding_box()
     y = box["y"] + box["height"] / 2
@@ -259,13 +263,24 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(
         _common.format_table(
-            ["path", "click median ms", "click p90 ms", "drag frames painted/s"],
+            [
+                "path",
+                "click median ms",
+                "click p90 ms",
+                "drag frames painted/s",
+                "drag moves/s",
+                "painted / move",
+            ],
             [
                 [
                     r["impl"],
                     f"{r['click_median_ms']:.1f}",
                     f"{r['click_p90_ms']:.1f}",
                     f"{r['drag_painted_per_s']:.1f}" if "drag_painted_per_s" in r else "-",
+                    f"{r['moves'] / args.drag:.1f}" if "moves" in r else "-",
+                    f"{r['drag_painted_per_s'] * args.drag / r['moves']:.2f}"
+                    if "moves" in r
+                    else "-",
                 ]
                 for r in rows
             ],
