@@ -319,10 +319,12 @@ class Player {
   }
 
   // Tell the model which frame is shown: in the page at once (links follow every frame),
-  // to the kernel only at rest (no comm message per frame while playing).
+  // to the kernel only at rest and once the slider's thumb is let go: no comm message per
+  // frame while playing or dragging (each one also brought the kernel's echo and two
+  // status messages for the page to handle, taking time from the drag itself).
   publishFrame(i) {
     if (this.model.get("current") !== i) this.model.set("current", i);
-    if (!this.direction) this.saveFrame();
+    if (!this.direction && !this.seeker.moving) this.saveFrame();
   }
 
   saveFrame() {

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 from support.player import PlayerView
 from support.seed import SEED_CELL
+from support.traffic import CommTraffic
 
 SETUP = "%load_ext ipyanimagic\n" + SEED_CELL  # defines seed(frames=..., fail_at=...)
 
@@ -113,6 +114,39 @@ def test_the_slider_shows_the_frame_under_the_thumb(notebook, app):
         p.slider.fill(str(value))
     p.expect_frame(77)
     expect(p.counter).to_have_text("78 / 100")
+    nb.assert_no_page_errors()
+
+
+def test_the_kernel_learns_the_frame_under_the_thumb_when_it_is_let_go(notebook):
+    # Not once per frame while it is held: each such message also brings the kernel's
+    # echo and two status messages for the page to handle, in the middle of the drag.
+    listening: list[CommTraffic] = []
+    nb = notebook(
+        [
+            SETUP,
+            "import ipyanimagic\nplayer = ipyanimagic.animate(seed(), pure=True)\nplayer",
+            "print('at', player.current)",
+        ],
+        on_page=lambda page: listening.append(CommTraffic(page)),
+    )
+    nb.run_cell(0)
+    nb.run_cell(1)
+    p = PlayerView.in_output(nb, 1)
+    p.expect_frame(0)
+    traffic = listening[-1]
+    p.slider.scroll_into_view_if_needed()
+    box = p.slider.bounding_box()
+    y = box["y"] + box["height"] / 2
+    mouse = nb.page.mouse
+    mouse.move(box["x"] + 2, y)
+    mouse.down()
+    for k in range(1, 11):
+        mouse.move(box["x"] + 2 + (box["width"] - 4) * k / 10, y)
+    p.expect_frame(99)  # the thumb at the end, still held
+    assert traffic.sent_states("current") == []
+    mouse.up()
+    nb.run_cell_until(2, "at 99")
+    assert traffic.sent_states("current")[-1] == 99
     nb.assert_no_page_errors()
 
 

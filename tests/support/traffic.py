@@ -1,7 +1,8 @@
 """The comm traffic of a page's kernel websocket, as the browser sent and received it.
 
 ``CommTraffic(page)``: attach before the kernel websocket opens (the ``on_page`` hook of
-``open_notebook``); ``events`` lists ``("sent" | "received", custom content)``;
+``open_notebook``); ``events`` lists ``("sent" | "received", custom content)``,
+``updates`` the widget state updates both ways;
 ``in_flight()`` gives, per player key, the most frame requests in flight at once, the
 most frames asked for in one request, and the requests sent and answered.
 """
@@ -42,6 +43,9 @@ class CommTraffic:
 
     def __init__(self, page: Any) -> None:
         self.events: list[tuple[str, dict]] = []  # ("sent" | "received", custom content)
+        # ("sent" | "received", widget state) of every state update (ipywidgets' "update"
+        # and "echo_update"), in order.
+        self.updates: list[tuple[str, dict]] = []
         page.on("websocket", self._on_socket)
 
     def _on_socket(self, ws: Any) -> None:
@@ -63,6 +67,18 @@ class CommTraffic:
         data = content.get("data") or {}
         if data.get("method") == "custom" and isinstance(data.get("content"), dict):
             self.events.append((direction, data["content"]))
+        elif data.get("method") in ("update", "echo_update") and isinstance(
+            data.get("state"), dict
+        ):
+            self.updates.append((direction, data["state"]))
+
+    def sent_states(self, name: str) -> list[Any]:
+        """The values of widget state ``name`` the page has sent to the kernel, in order."""
+        return [
+            state[name]
+            for direction, state in self.updates
+            if direction == "sent" and name in state
+        ]
 
     def in_flight(self, methods: tuple[str, ...] = ("frame", "frames")) -> dict[str, dict]:
         """Per key: the most requests in flight at once, the most frames asked in one
