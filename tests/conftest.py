@@ -102,6 +102,26 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{name}: {text}")
 
 
+# Under CI every test must run: a skip there (a missing browser, an extra not installed,
+# a platform feature) would count as passing what was never checked, so it fails, loudly.
+def _fail_if_skipped_in_ci(report: pytest.TestReport | pytest.CollectReport) -> None:
+    if report.skipped and os.environ.get("CI") == "true" and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI=true, where every test must run: {report.longrepr}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    outcome = yield
+    _fail_if_skipped_in_ci(outcome.get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Any:
+    outcome = yield
+    _fail_if_skipped_in_ci(outcome.get_result())
+
+
 def _listed(test_id: str, listed: tuple[str, ...]) -> bool:
     """``test_id`` (``path::name[params]``) is listed, as it is or without parameters."""
     return test_id in listed or test_id.split("[")[0] in listed
