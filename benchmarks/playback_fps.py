@@ -56,6 +56,7 @@ NAME = "playback_fps"
 ANIMS = ("line640", "imshow640")
 IMPLS = ("ours", "ipympl", "seed", "ours_workers")
 DEFAULT_IMPLS = IMPLS[:3]  # what the plot shows
+OURS = ("ours", "ours_workers")  # our player, in the kernel or with workers
 WORKERS = 2
 FPS = 60
 # More frames than a case plays (60 fps x (warm-up + recorded s)), so that no frame is
@@ -152,7 +153,7 @@ setTimeout(nextFrame, 0);
 
 
 def cells_for(impl: str, anim: str) -> list[str]:
-    if impl in ("ours", "ours_workers"):
+    if impl in OURS:
         workers = f" --workers {WORKERS}" if impl == "ours_workers" else ""
         return [
             SETUP.format(backend="%load_ext ipyanimagic\n%matplotlib inline"),
@@ -189,7 +190,7 @@ def play_case(
     result: dict[str, Any] = {"animation": anim, "impl": impl, "device_pixel_ratio": ratio}
     with _browser.notebook(server, browser, cells_for(impl, anim), ratio) as nb:
         pid = _browser.cell_json(nb, 0)["pid"]
-        if impl in ("ours", "ours_workers"):
+        if impl in OURS:
             nb.run_cell(1)
             out = nb.run_cell(2)
             canvas = out.locator("canvas.iam-frame")
@@ -231,7 +232,7 @@ def play_case(
             stop.click()
         else:
             nb.run_cell(2)
-        if impl in ("ours", "ours_workers"):
+        if impl in OURS:
             nb.page.wait_for_timeout(300)
             result["kernel_stats"] = _browser.cell_json(nb, 3)
         errors = list(nb.page_errors)
@@ -431,7 +432,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table(rows))
     print()
     for r in rows:
-        if r["impl"] in ("ours", "ours_workers"):
+        if r["impl"] in OURS:
             s = r["kernel_stats"]
             page = s.get("page", {})
             print(
