@@ -1,4 +1,4 @@
-// ESLint for the page code (templates/*.js: browser ES modules) and its tests
+// ESLint for the page code (templates/**/*.js: browser ES modules) and its tests
 // (tests/js: Node's test runner). `npx eslint .` from the repository root.
 import js from "@eslint/js";
 import globals from "globals";

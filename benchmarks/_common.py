@@ -112,7 +112,7 @@ class DisplayAnimation(object):
         return "data:image/png;base64,{0}".format(data)
 """
 
-# What ipyanimagic.player._adopt does to an animation it plays: no timer start on the
+# What ipyanimagic.player.ownership.adopt does to an animation it plays: no timer start on the
 # first draw (with Agg that would also call init_func in the middle of a frame) and no
 # "animation was deleted without rendering" warning. Applied to every strategy alike.
 DETACH_SRC = """\

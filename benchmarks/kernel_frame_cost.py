@@ -10,7 +10,7 @@ array and a changing title, 640x480), and the post's line animation made with
   ``fig.savefig(BytesIO, format="png")``, base64 data URL;
 - ``full_raw`` / ``full_png`` / ``full_jpeg``: ``FrameRenderer(source, blit=False)
   .render(i)`` (a full ``canvas.draw()`` into the Agg buffer), then nothing / PNG / JPEG
-  q85 with ``ipyanimagic.encode.encode``;
+  q85 with ``ipyanimagic.frames.encode.encode``;
 - ``blit_raw`` / ``blit_jpeg`` / ``blit_png``: ``FrameRenderer(source, blit=True)``
   (auto-blit: only the changing artists redrawn, when pixel-identical, checked), then
   nothing / JPEG / PNG.
@@ -55,9 +55,9 @@ sys.path.insert(0, str(HERE.parent))
 
 import _common  # noqa: E402
 
-from ipyanimagic.encode import JPEG_ENCODERS, encode  # noqa: E402
-from ipyanimagic.frames import frame_source  # noqa: E402
-from ipyanimagic.render import FrameRenderer  # noqa: E402
+from ipyanimagic.frames.encode import JPEG_ENCODERS, encode  # noqa: E402
+from ipyanimagic.frames.render import FrameRenderer  # noqa: E402
+from ipyanimagic.frames.source import frame_source  # noqa: E402
 
 NAME = "kernel_frame_cost"
 ANIMS = ("line640", "line1280", "imshow640", "line640_blit")

@@ -60,10 +60,10 @@ print("BENCH-JSON " + json.dumps({"pid": os.getpid()}))
 # objects tracked by gc (growth there is Python objects; the rest is buffers / arenas).
 PROBE_CELL = """\
 import ipyanimagic, sys
-from ipyanimagic.player import Player
+from ipyanimagic.player.widget import Player
 gc.collect()
 _rss = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmRSS:"))
-_players = [ipyanimagic.registry.get(k) for k in ipyanimagic.registry.keys()]
+_players = [ipyanimagic.bridge.registry.get(k) for k in ipyanimagic.bridge.registry.keys()]
 _players = [p for p in _players if isinstance(p, Player)]
 print("BENCH-JSON " + json.dumps({
     "rss_kib": _rss,

@@ -78,8 +78,8 @@ print("BENCH-JSON " + json.dumps({{"pid": os.getpid()}}))
 
 STATS_CELL = """\
 import json, ipyanimagic
-from ipyanimagic.player import Player
-_players = [ipyanimagic.registry.get(k) for k in ipyanimagic.registry.keys()]
+from ipyanimagic.player.widget import Player
+_players = [ipyanimagic.bridge.registry.get(k) for k in ipyanimagic.bridge.registry.keys()]
 _players = [p for p in _players if isinstance(p, Player)]
 print("BENCH-JSON " + json.dumps(_players[-1].stats()))
 """

@@ -3,22 +3,49 @@
 ``%load_ext ipyanimagic`` registers the magics; everything they do is also available
 as plain functions here. The package is also a Jupyter server extension
 (``ipyanimagic.serverext``: TCP_NODELAY on the kernel websockets).
+
+The layout (docs/ARCHITECTURE.md has a section for each): ``bridge/`` (page <-> kernel
+calls, ``%%jsexec``), ``frames/`` (an animation's frames: drawn, encoded, kept),
+``workers/`` (frames drawn in other processes), ``player/`` (``%animate``: the widget,
+its frame supply, export and embedding); here at the top only what they all share.
+
+Why the names below are imported lazily: the Jupyter server imports this package to find
+its server extension, and must not pay for matplotlib, anywidget and ipywidgets (about
+0.6 s) to set one socket option.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from . import registry
-from .animation import animate
-from .dispatcher import WithBuffers, expose
-from .jsexec import JsExec, eval_js, jsexec
-from .pagecalls import Disconnected, JSError, NotExposedError
-from .player import Player
 from .serverext import _jupyter_server_extension_points as _jupyter_server_extension_points
-from .transport import BridgeWidget
+
+if TYPE_CHECKING:
+    from .bridge import registry
+    from .bridge.dispatcher import WithBuffers, expose
+    from .bridge.jsexec import JsExec, eval_js, jsexec
+    from .bridge.pagecalls import Disconnected, JSError, NotExposedError
+    from .bridge.transport import BridgeWidget
+    from .player.animate import animate
+    from .player.widget import Player
 
 __version__ = "0.1.0"  # the one place the version is written (pyproject reads it)
+
+#: Public name -> the module that defines it (imported on first access).
+_PUBLIC = {
+    "BridgeWidget": ".bridge.transport",
+    "Disconnected": ".bridge.pagecalls",
+    "JSError": ".bridge.pagecalls",
+    "JsExec": ".bridge.jsexec",
+    "NotExposedError": ".bridge.pagecalls",
+    "Player": ".player.widget",
+    "WithBuffers": ".bridge.dispatcher",
+    "animate": ".player.animate",
+    "eval_js": ".bridge.jsexec",
+    "expose": ".bridge.dispatcher",
+    "jsexec": ".bridge.jsexec",
+}
 
 __all__ = [
     "BridgeWidget",
@@ -37,6 +64,22 @@ __all__ = [
     "registry",
     "unload_ipython_extension",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "registry":
+        value: Any = importlib.import_module(".bridge.registry", __name__)
+    elif name in _PUBLIC:
+        value = getattr(importlib.import_module(_PUBLIC[name], __name__), name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value  # later lookups are plain attribute reads
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 _loaded: dict[int, Any] = {}
 

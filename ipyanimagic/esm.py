@@ -1,21 +1,28 @@
 """The page side as anywidget wants it: each widget's ES modules joined into one text.
 
-Why a joiner: the page code is written as small ES modules (``templates/*.js``) that
-import each other, so a linter and Node's test runner can read them; but anywidget's
-``_esm`` is one module string, and an exported HTML file has one inline script with no
-server to resolve imports. There is no bundler in the toolchain, and the modules keep
-to a form simple enough to join without one:
+Why a joiner: the page code is written as small ES modules (``templates/**/*.js``:
+``bridge/`` the bridge's, ``player/`` the player's, ``limits.js`` shared) that import
+each other, so a linter and Node's test runner can read them; but anywidget's ``_esm``
+is one module string, and an exported HTML file has one inline script with no server
+to resolve imports. There is no bundler in the toolchain, and the modules keep to a
+form simple enough to join without one:
 
-- ``import {a, b} from "./x.js";`` or ``import * as x from "./x.js";``, at the start of a
-  line, from a module in the same folder;
+- ``import {a, b} from "./x.js";`` or ``import * as x from "../dir/x.js";``, at the
+  start of a line, with a relative specifier (``./`` or ``../``, then plain names): it
+  is resolved against the importing module's own folder, as a browser and Node do, and
+  must stay inside the template root;
 - ``export function|class|const|let|var name`` at the start of a line;
 - every top-level declaration starts at the start of a line.
 
 :func:`join_modules` reads an entry module, puts each module it imports (recursively,
 each once, dependencies first) before it, drops their imports and their ``export``
 keywords, and raises :class:`JoinError` on anything it cannot join faithfully: another
-import or export form, a missing module or name, an import cycle, or two modules that
-declare the same top-level name (in one module scope they would collide).
+import or export form, a specifier that is not relative or leaves the template root, a
+missing module or name, an import cycle, or two modules that declare the same top-level
+name (in one module scope they would collide). A module is named by its path relative
+to the template root (``player/player.js``, ``bridge/bridge.js``, ``limits.js``): two
+files of the same name in different folders are two modules; errors and the joined
+text's ``// ---- name ----`` part headers use that path.
 
 The rest of the module builds the page code of each widget from it: the controls'
 markup is rendered by Jinja (HTML, autoescaped) and handed to the script as data.
@@ -25,6 +32,7 @@ from __future__ import annotations
 
 import functools
 import json
+import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +65,8 @@ _IMPORT = re.compile(
     r"import\s*(?:\{(?P<names>[^}]*)\}|\*\s*as\s+(?P<ns>" + _IDENT + r"))"
     r"\s*from\s*(?P<q>[\"'])(?P<spec>[^\"'\n]+)(?P=q)[ \t]*;?[ \t]*(?:\n|$)"
 )
+# A relative specifier: "./" or "../", then path segments ("..", "." or names), ending in .js.
+_RELATIVE_SPEC = re.compile(r"\.\.?/(?:[\w.-]+/)*[\w.-]+\.js")
 _EXPORT_LINE = re.compile(r"^export\b", re.M)
 _EXPORT_DECL = re.compile(
     r"^export[ \t]+(?=(?:async[ \t]+)?function\b|class\b|const\b|let\b|var\b)", re.M
@@ -113,10 +123,29 @@ def _pattern_names(pattern: str, where: str) -> list[str]:
     return names
 
 
+def _module_name(path: str, where: str, shown: str | None = None) -> str:
+    """``path`` as a module name: normalized, inside the template root (or JoinError,
+    naming ``shown``, what the source wrote, if given)."""
+    normal = posixpath.normpath(path)
+    if posixpath.isabs(normal) or normal == ".." or normal.startswith("../"):
+        raise JoinError(f"{where}: {(shown or path)!r} leaves the template root")
+    return normal
+
+
+def _resolve(importer: str, spec: str, where: str) -> str:
+    """The module name a relative specifier of ``importer`` names."""
+    if not _RELATIVE_SPEC.fullmatch(spec):
+        raise JoinError(
+            f'{where}: only relative specifiers ("./x.js", "../dir/x.js") of modules '
+            f"under the template root can be joined: {spec!r}"
+        )
+    return _module_name(posixpath.join(posixpath.dirname(importer), spec), where, spec)
+
+
 def _parse(folder: Path, name: str) -> _Module:
     path = folder / name
     if not path.is_file():
-        raise JoinError(f"{name}: no such module in {folder.name}/")
+        raise JoinError(f"{name}: no such module under {folder.name}/")
     text = path.read_text(encoding="utf-8")
     module = _Module(name, text)
     for start in (m.start() for m in _IMPORT_LINE.finditer(text)):
@@ -128,16 +157,14 @@ def _parse(folder: Path, name: str) -> _Module:
                 f'{where}: cannot join this import (only `import {{a, b}} from "./x.js";` '
                 f'and `import * as x from "./x.js";`): {snippet}'
             )
-        spec = m["spec"]
-        if not re.fullmatch(r"\./[\w.-]+\.js", spec):
-            raise JoinError(f"{where}: only modules of the same folder can be joined: {spec!r}")
+        target = _resolve(name, m["spec"], where)
         names = None
         if m["names"] is not None:
             names = [n.strip() for n in m["names"].split(",") if n.strip()]
             for n in names:
                 if not re.fullmatch(_IDENT, n):
                     raise JoinError(f"{where}: cannot join `{n}` (renamed imports are not joined)")
-        module.imports.append(_Import(m.start(), m.end(), spec[2:], names, m["ns"]))
+        module.imports.append(_Import(m.start(), m.end(), target, names, m["ns"]))
     for m in _DECL.finditer(text):
         where = f"{name}:{_line(text, m.start())}"
         found = m["fn"] or m["cls"] or m["var"]
@@ -185,9 +212,12 @@ def _order(folder: Path, entry: str) -> list[_Module]:
 def join_modules(entry: str, folder: Path | None = None) -> str:
     """One module text made of ``entry`` and the modules it imports (see the module doc).
 
-    The entry keeps its exports; the other modules' exports become plain declarations.
+    ``entry`` is a path relative to ``folder`` (the template root unless given), such
+    as ``player/player_widget.js``. The entry keeps its exports; the other modules'
+    exports become plain declarations.
     """
     folder = template_dir() if folder is None else folder
+    entry = _module_name(entry, "entry")
     modules = _order(folder, entry)
     by_name = {m.name: m for m in modules}
     owner: dict[str, str] = {}
@@ -246,55 +276,55 @@ def _check_inline(module: str, where: str) -> str:
 
 @functools.cache
 def controls_html() -> str:
-    """The player's controls (player.html), with the choices and ranges of limits.py."""
-    return render("player.html", limits=LIMITS)
+    """The player's controls (player/player.html), with the choices and ranges of limits.py."""
+    return render("player/player.html", limits=LIMITS)
 
 
 @functools.cache
 def player_esm() -> str:
     """The live player's anywidget module (``Player._esm``).
 
-    player_widget.js exports ``playerWidget(html)``; the controls' markup goes in as a
-    JSON string literal, so no template engine ever writes into the script.
+    player/player_widget.js exports ``playerWidget(html)``; the controls' markup goes in
+    as a JSON string literal, so no template engine ever writes into the script.
     """
-    module = join_modules("player_widget.js")
+    module = join_modules("player/player_widget.js")
     return f"{module}\nexport default playerWidget({_js_literal(controls_html())});\n"
 
 
 @functools.cache
 def jsexec_esm() -> str:
     """The ``%%jsexec`` widget's anywidget module (``JsExec._esm``)."""
-    return join_modules("jsexec.js")
+    return join_modules("bridge/jsexec.js")
 
 
 @functools.cache
 def player_css() -> str:
     """The player's stylesheet (``Player._css``; the exported page inlines it too)."""
-    return (template_dir() / "player.css").read_text(encoding="utf-8")
+    return (template_dir() / "player" / "player.css").read_text(encoding="utf-8")
 
 
 @functools.cache
 def jsexec_css() -> str:
     """The ``%%jsexec`` output's stylesheet (``JsExec._css``)."""
-    return (template_dir() / "jsexec.css").read_text(encoding="utf-8")
+    return (template_dir() / "bridge" / "jsexec.css").read_text(encoding="utf-8")
 
 
 @functools.cache
 def export_module() -> str:
     """The exported page's inline module: the player over its embedded frames."""
-    module = join_modules("export_page.js") + "\nmountExport(document);\n"
-    return _check_inline(module, "export_page.js")
+    module = join_modules("player/export_page.js") + "\nmountExport(document);\n"
+    return _check_inline(module, "player/export_page.js")
 
 
 @functools.cache
 def embed_module() -> str:
     """The inline module of a player embedded in a notebook output (embed.py)."""
-    module = join_modules("embed_page.js") + "\nmountEmbedded(document);\n"
-    return _check_inline(module, "embed_page.js")
+    module = join_modules("player/embed_page.js") + "\nmountEmbedded(document);\n"
+    return _check_inline(module, "player/embed_page.js")
 
 
 def export_page(*, label: str, state: dict[str, Any], frames: dict[str, Any]) -> str:
-    """A self-contained HTML page that plays one player offline (export.html).
+    """A self-contained HTML page that plays one player offline (player/export.html).
 
     ``state``: the widget's traits the player reads (key, label, count, known, fps,
     loop, autoplay, realtime, start, format, quality); ``frames``: ``{"frames":
@@ -303,7 +333,7 @@ def export_page(*, label: str, state: dict[str, Any], frames: dict[str, Any]) ->
     become markup or script.
     """
     return render(
-        "export.html",
+        "player/export.html",
         label=label,
         css=player_css(),
         module=export_module(),

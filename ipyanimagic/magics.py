@@ -11,13 +11,13 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.display import display
 
-from .animation import animate
-from .export import ExportError
-from .frames import FrameSourceError
-from .jsexec import jsexec
+from .bridge.jsexec import jsexec
+from .frames.source import FrameSourceError
 from .limits import CACHE_MB_DEFAULT, LOOP_MODES, PLAYER_FORMATS, QUALITY_DEFAULT
-from .options import PlayerOptionError
-from .portable import ParallelUnavailable
+from .player.animate import animate
+from .player.export import ExportError
+from .player.options import PlayerOptionError
+from .workers.portable import ParallelUnavailable
 
 __all__ = ["AnimagicMagics"]
 

@@ -1,12 +1,16 @@
 """Where the page side's files are, and the Jinja environment for its HTML templates.
 
-The page files live in the repository's top-level ``templates/`` folder; the wheel
-carries them as ``ipyanimagic/templates``. A source checkout (editable install) has no
-such folder inside the package, so the repository folder is used instead.
+The page files live in the repository's top-level ``templates/`` folder (the template
+root): ``bridge/`` the ``%%jsexec`` bridge's page code, ``player/`` the player's, and
+``limits.js`` shared by both. The wheel carries them as ``ipyanimagic/templates``. A
+source checkout (editable install) has no such folder inside the package, so the
+repository folder is used instead.
 
-Only the HTML (``player.html``, ``export.html``) goes through Jinja, autoescaped. The
-JavaScript is plain ES modules, joined by :mod:`ipyanimagic.esm` without a template
-engine, so that no value is ever spliced into script source by one.
+A template is named by its path relative to the template root, with ``/`` between
+folders (``player/player.html``), here and in a Jinja ``{% include %}``. Only the HTML
+(``player/player.html``, ``player/export.html``, ``player/embed.html``) goes through
+Jinja, autoescaped. The JavaScript is plain ES modules, joined by :mod:`ipyanimagic.esm`
+without a template engine, so that no value is ever spliced into script source by one.
 """
 
 from __future__ import annotations
@@ -47,5 +51,8 @@ def environment() -> jinja2.Environment:
 
 
 def render(name: str, **context: Any) -> str:
-    """Render one template by file name (HTML is autoescaped; undefined names are errors)."""
+    """Render one template by its path under the template root (``player/player.html``).
+
+    HTML is autoescaped; undefined names are errors.
+    """
     return environment().get_template(name).render(**context)

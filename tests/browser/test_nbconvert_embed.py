@@ -3,7 +3,7 @@
 
 The notebook is executed by nbclient without saving widget state, as a notebook saved
 from JupyterLab or Notebook 7 is by default: nbconvert then renders the player's
-``text/html`` (the embedded player) in place of the widget (see ipyanimagic/embed.py).
+``text/html`` (the embedded player) in place of the widget (see ipyanimagic/player/embed.py).
 Without ``--embed`` the output keeps only the poster PNG.
 """
 

@@ -2,7 +2,7 @@
 default and at "disabled", and Notebook 7.
 
 The calling cell blocks the kernel's main thread until the page answers; in each mode the
-reply reaches it (ipyanimagic.replywait), a cell queued behind it runs once, afterwards,
+reply reaches it (ipyanimagic.bridge.replywait), a cell queued behind it runs once, afterwards,
 with its own output, and every way a call can fail leaves nothing pending on either side.
 """
 

@@ -54,8 +54,9 @@ def wheel(tmp_path_factory) -> Path:
 
 def test_the_wheel_contains_every_template(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    for template in sorted((ROOT / "templates").iterdir()):
-        assert f"ipyanimagic/templates/{template.name}" in names
+    templates = ROOT / "templates"  # with its subfolders (bridge/, player/)
+    for template in sorted(p for p in templates.rglob("*") if p.is_file()):
+        assert f"ipyanimagic/templates/{template.relative_to(templates).as_posix()}" in names
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +108,7 @@ def test_an_installed_wheel_renders_its_templates(installed, tmp_path):
         "print(t.template_dir())\n"
         "esm = ipyanimagic.JsExec._esm\n"
         "assert 'createBridge' in esm and 'export default' in esm, esm[:200]\n"
-        "print(len(t.render('jsexec.css')) > 0)\n"
+        "print(len(t.render('bridge/jsexec.css')) > 0)\n"
     )
     res = subprocess.run(
         [str(installed), "-c", probe], cwd=tmp_path, check=True, capture_output=True, text=True

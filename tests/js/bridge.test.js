@@ -1,13 +1,13 @@
-// One bridge contract (written down at the top of templates/bridge.js), held by both
+// One bridge contract (written down at the top of templates/bridge/bridge.js), held by both
 // bridges: the live one over a widget's comm (here: a fake anywidget model answering
 // like the kernel) and the exported file's, over embedded frames. Then what only one
 // of them does.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { BridgeError, createBridge, KERNEL_GONE } from "../../templates/bridge.js";
+import { BridgeError, createBridge, KERNEL_GONE } from "../../templates/bridge/bridge.js";
 import { LIMITS } from "../../templates/limits.js";
-import { createOfflineBridge } from "../../templates/offline_bridge.js";
+import { createOfflineBridge } from "../../templates/player/offline_bridge.js";
 import {
   embedded,
   fakeKernelModel,

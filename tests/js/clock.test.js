@@ -16,7 +16,7 @@ import {
   tick,
   toPrefetch,
   upcoming,
-} from "../../templates/clock.js";
+} from "../../templates/player/clock.js";
 import { LIMITS } from "../../templates/limits.js";
 
 const once = { count: 5, loop: "once" };

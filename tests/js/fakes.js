@@ -45,7 +45,7 @@ class PythonError extends Error {
 }
 
 // An anywidget model over a fake kernel that answers the Player's exposed methods as
-// ipyanimagic/player.py and the dispatcher do. `broken`: an index whose drawing raises
+// ipyanimagic/player/widget.py and the dispatcher do. `broken`: an index whose drawing raises
 // ZeroDivisionError, as a user's frame function might.
 export function fakeKernelModel({ key, frames, count, broken = null, deliver }) {
   const listeners = { "msg:custom": new Set(), comm_live_update: new Set() };
@@ -72,7 +72,7 @@ export function fakeKernelModel({ key, frames, count, broken = null, deliver }) 
       return [meta, [bytes]];
     },
     frames({ indices }) {
-      // ipyanimagic/options.py check_batch
+      // ipyanimagic/player/options.py check_batch
       if (!Array.isArray(indices) || indices.length < 1 || indices.length > LIMITS.maxBatch) {
         const message = `indices must be a list of 1 to ${LIMITS.maxBatch} frame indices`;
         throw new PythonError("ValueError", message);

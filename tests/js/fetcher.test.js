@@ -3,8 +3,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { BridgeError } from "../../templates/bridge.js";
-import { Fetcher } from "../../templates/fetcher.js";
+import { BridgeError } from "../../templates/bridge/bridge.js";
+import { Fetcher } from "../../templates/player/fetcher.js";
 import { LIMITS } from "../../templates/limits.js";
 import { fakeDecode, manualBridge, PNG, settle, sleep } from "./fakes.js";
 

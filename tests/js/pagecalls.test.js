@@ -1,4 +1,4 @@
-// The page side of Python -> page calls (templates/pagecalls.js) over a stand-in model:
+// The page side of Python -> page calls (templates/bridge/pagecalls.js) over a stand-in model:
 // what Python sends goes in through the model's "msg:custom" listeners, what the page
 // answers is what the model was asked to send.
 import assert from "node:assert/strict";
@@ -10,7 +10,7 @@ import {
   decodeValue,
   encodeValue,
   NdArray,
-} from "../../templates/pagecalls.js";
+} from "../../templates/bridge/pagecalls.js";
 
 function fakeModel() {
   const listeners = new Set();

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { SEEK_WINDOW, Seeker } from "../../templates/seeker.js";
+import { SEEK_WINDOW, Seeker } from "../../templates/player/seeker.js";
 import { settle } from "./fakes.js";
 
 // A seeker over a fake kernel: every fetch waits until the test answers it (or fails

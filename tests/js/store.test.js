@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { FrameStore } from "../../templates/store.js";
+import { FrameStore } from "../../templates/player/store.js";
 import { fakeBitmap } from "./fakes.js";
 
 const frame = (label, lossless = false) => ({ bitmap: fakeBitmap(label), lossless, rtt: 0 });

@@ -4,7 +4,7 @@ The page's side is played here over the kernel's own channels: the test reads th
 call the kernel publishes (a custom comm message) and answers it on the shell channel,
 as a browser would, while the calling cell waits. Written for every ipykernel the
 package supports: with ipykernel 7 the reply is taken off the shell channel thread, with
-ipykernel 6 the waiting cell reads the shell channel itself (ipyanimagic.replywait).
+ipykernel 6 the waiting cell reads the shell channel itself (ipyanimagic.bridge.replywait).
 """
 
 from __future__ import annotations

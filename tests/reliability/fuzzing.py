@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import ipyanimagic
 from ipyanimagic import registry
-from ipyanimagic.dispatcher import expose, exposed_methods
+from ipyanimagic.bridge.dispatcher import expose, exposed_methods
 
 from .helpers import (
     BIG,

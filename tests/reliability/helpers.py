@@ -332,7 +332,7 @@ def record_sends(widget: Any) -> SentLog:
 
 def drain_encoder() -> None:
     """Wait until the player's encoder thread has finished everything queued so far."""
-    from ipyanimagic.pipeline import encoder_pool as _encoder
+    from ipyanimagic.frames.pipeline import encoder_pool as _encoder
 
     _encoder().submit(lambda: None).result(timeout=60)
 

@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ipyanimagic import registry
-from ipyanimagic.dispatcher import Reply, dispatch, exposed_methods, prepare
+from ipyanimagic.bridge.dispatcher import Reply, dispatch, exposed_methods, prepare
 
 from .fuzzing import NOT_EXPOSED, build_targets, close_targets, faults, judge, requests
 from .fuzzing import still_working as still_working_after

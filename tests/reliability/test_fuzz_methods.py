@@ -21,7 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import ipyanimagic
-from ipyanimagic.dispatcher import dispatch
+from ipyanimagic.bridge.dispatcher import dispatch
 from ipyanimagic.limits import MAX_BATCH
 
 from .helpers import (

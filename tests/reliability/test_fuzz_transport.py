@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ipyanimagic import registry
-from ipyanimagic.dispatcher import Reply
+from ipyanimagic.bridge.dispatcher import Reply
 
 from .fuzzing import (
     build_targets,

@@ -35,7 +35,7 @@ import numpy as np, matplotlib.pyplot as plt
 from matplotlib import animation
 import ipyanimagic
 from ipyanimagic import registry
-from ipyanimagic.dispatcher import expose
+from ipyanimagic.bridge.dispatcher import expose
 
 {probe}
 

@@ -13,7 +13,7 @@ import linecache
 import pytest
 
 import ipyanimagic
-from ipyanimagic.dispatcher import dispatch
+from ipyanimagic.bridge.dispatcher import dispatch
 
 from .helpers import SandboxShell
 from .kernel_cells import CENSUS, Cells

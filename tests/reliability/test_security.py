@@ -15,8 +15,8 @@ from playwright.sync_api import expect
 
 import ipyanimagic
 from ipyanimagic import registry
-from ipyanimagic.dispatcher import dispatch, exposed_methods
-from ipyanimagic.jsexec import render_code_template
+from ipyanimagic.bridge.dispatcher import dispatch, exposed_methods
+from ipyanimagic.bridge.jsexec import render_code_template
 
 from .helpers import SandboxShell
 
@@ -86,8 +86,9 @@ def test_every_html_template_is_autoescaped():
     from ipyanimagic.templates import environment, template_dir
 
     env = environment()
-    pages = sorted(p.name for p in template_dir().glob("*.html"))
-    assert pages  # player.html, export.html
+    root = template_dir()
+    pages = sorted(p.relative_to(root).as_posix() for p in root.rglob("*.html"))
+    assert pages  # player/player.html, player/export.html, player/embed.html
     for name in pages:
         assert env.autoescape(name), name
     assert env.from_string("{{ v }}").render(v="<script>") == "&lt;script&gt;"

@@ -8,14 +8,14 @@ import math
 import pytest
 
 from ipyanimagic import registry
-from ipyanimagic.dispatcher import (
-    ReportedError,
+from ipyanimagic.bridge.dispatcher import (
     WithBuffers,
     dispatch,
     expose,
     exposed_methods,
     prepare,
 )
+from ipyanimagic.errors import ReportedError
 
 
 class Target:
@@ -213,7 +213,7 @@ def test_an_exception_in_the_method_becomes_an_error_reply_with_its_traceback(ta
     assert content["error"]["message"] == "boom"
     text = "".join(content["error"]["traceback"])
     assert "in fail" in text and "ZeroDivisionError: boom" in text
-    assert "ipyanimagic/dispatcher.py" not in text and "in run" not in text
+    assert "ipyanimagic/bridge/dispatcher.py" not in text and "in run" not in text
 
 
 def test_keyboard_interrupt_in_a_method_is_answered_not_raised(target):

@@ -11,7 +11,7 @@ import pytest
 from support.seed import seed_animation
 
 import ipyanimagic
-from ipyanimagic.export import ExportError
+from ipyanimagic.player.export import ExportError
 
 from .test_player import frame
 

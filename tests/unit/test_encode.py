@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ipyanimagic.encode import JPEG_ENCODERS, encode
+from ipyanimagic.frames.encode import JPEG_ENCODERS, encode
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from PIL import Image
 from support.seed import seed_animation
 
 import ipyanimagic
-from ipyanimagic.export import ExportError
+from ipyanimagic.player.export import ExportError
 
 from .test_player import frame
 

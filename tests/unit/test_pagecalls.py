@@ -8,8 +8,8 @@ import pytest
 from IPython.core.error import UsageError
 
 from ipyanimagic import JsExec
-from ipyanimagic.dispatcher import dispatch, exposed_methods
-from ipyanimagic.pagecalls import BUFFER_MARK, decode, encode
+from ipyanimagic.bridge.dispatcher import dispatch, exposed_methods
+from ipyanimagic.bridge.pagecalls import BUFFER_MARK, decode, encode
 
 
 def test_bytes_and_numpy_arrays_go_to_buffers_and_the_rest_is_json():

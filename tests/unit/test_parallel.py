@@ -13,8 +13,8 @@ import pytest
 from support import zoo
 
 import ipyanimagic
-from ipyanimagic import portable
-from ipyanimagic.dispatcher import ReportedError
+from ipyanimagic.errors import ReportedError
+from ipyanimagic.workers import portable
 
 
 def gone(pid: int, timeout: float = 30.0) -> bool:

@@ -19,10 +19,11 @@ from support.seed import seed_animation
 
 import ipyanimagic
 from ipyanimagic import registry
-from ipyanimagic.dispatcher import ReportedError, dispatch
-from ipyanimagic.frames import FrameOutOfRange, FrameSourceError
+from ipyanimagic.bridge.dispatcher import dispatch
+from ipyanimagic.errors import ReportedError
+from ipyanimagic.frames.source import FrameOutOfRange, FrameSourceError
 from ipyanimagic.limits import MAX_BATCH
-from ipyanimagic.options import PlayerOptionError
+from ipyanimagic.player.options import PlayerOptionError
 
 
 def frame(player, i, **kw):

@@ -14,7 +14,7 @@ from concurrent.futures import Future
 import psutil
 import pytest
 
-from ipyanimagic import processes
+from ipyanimagic.workers import processes
 
 
 def test_a_worker_ignores_the_interrupt_sent_to_the_kernels_process_group():
@@ -39,7 +39,7 @@ def test_the_initializer_runs_in_each_worker(tmp_path):
 END_ALL = """
 import json, os
 from multiprocessing import forkserver, resource_tracker
-from ipyanimagic import processes
+from ipyanimagic.workers import processes
 
 pool = processes.spawn_pool(2)
 pids = {pool.submit(os.getpid).result(timeout=60) for _ in range(4)}
@@ -114,7 +114,7 @@ def mapped_alone():
 
 MAPPED_IN_A_WORKER = """
 import json, os
-from ipyanimagic import processes
+from ipyanimagic.workers import processes
 import probe
 
 pool = processes.spawn_pool(1)

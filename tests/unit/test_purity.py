@@ -11,7 +11,7 @@ from matplotlib import animation
 from support import zoo
 
 import ipyanimagic
-from ipyanimagic.options import PlayerOptionError
+from ipyanimagic.player.options import PlayerOptionError
 
 
 def make_player(players, make, **kw):

@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from ipyanimagic.dispatcher import ReportedError
-from ipyanimagic.jsonvalue import to_json
-from ipyanimagic.pyexec import PythonRunner
+from ipyanimagic.bridge.jsonvalue import to_json
+from ipyanimagic.bridge.pyexec import PythonRunner
+from ipyanimagic.errors import ReportedError
 
 
 @pytest.fixture
@@ -156,7 +156,7 @@ def test_the_sources_kept_for_tracebacks_are_bounded(runner):
     """A page calling with ever-changing code must not grow the kernel without bound."""
     import linecache
 
-    from ipyanimagic import pyexec
+    from ipyanimagic.bridge import pyexec
 
     for i in range(pyexec.MAX_SOURCES + 50):
         assert runner.eval(f"{i} # {'x' * 1000}") == i

@@ -8,8 +8,8 @@ import pytest
 from matplotlib import animation
 from support.seed import seed_animation
 
-from ipyanimagic.frames import frame_source
-from ipyanimagic.render import FrameRenderer
+from ipyanimagic.frames.render import FrameRenderer
+from ipyanimagic.frames.source import frame_source
 
 FRAMES = 24
 

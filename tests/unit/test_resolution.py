@@ -15,9 +15,9 @@ import pytest
 from PIL import Image
 from support.seed import reference_rgba, seed_animation
 
-from ipyanimagic.dispatcher import dispatch
-from ipyanimagic.export import ExportError
+from ipyanimagic.bridge.dispatcher import dispatch
 from ipyanimagic.limits import SCALE_MAX
+from ipyanimagic.player.export import ExportError
 
 from .test_player import frame, play
 

@@ -20,9 +20,11 @@ from PIL import Image
 from support import zoo
 
 import ipyanimagic
-from ipyanimagic import mainthread, sequential, supply
-from ipyanimagic.dispatcher import prepare
-from ipyanimagic.sequential import IN_FLIGHT, Superseded
+from ipyanimagic import mainthread
+from ipyanimagic.bridge.dispatcher import prepare
+from ipyanimagic.frames import sequential
+from ipyanimagic.frames.sequential import IN_FLIGHT, Superseded
+from ipyanimagic.player import supply
 
 EVERY_KIND = {**zoo.PURE, **zoo.REMEMBERS}
 
@@ -120,7 +122,7 @@ def test_a_jump_ahead_draws_the_frames_between_and_says_so(players, monkeypatch)
     notes: list[str] = []
     p.observe(lambda change: notes.append(change["new"]), names="note")
     run = p.supply.in_order
-    import ipyanimagic.sequential as sequential
+    import ipyanimagic.frames.sequential as sequential
 
     monkeypatch.setattr(sequential, "SLICE_S", 0.0)  # one frame per slice
     shown(p, 9)

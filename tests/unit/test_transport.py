@@ -8,7 +8,7 @@ import pytest
 import traitlets
 
 from ipyanimagic import BridgeWidget, registry
-from ipyanimagic.dispatcher import expose
+from ipyanimagic.bridge.dispatcher import expose
 
 
 class Recording(BridgeWidget):
@@ -151,7 +151,7 @@ def test_widgets_made_and_closed_leave_no_class_behind():
     """anywidget gives every instance a class of its own; caches must not keep them."""
     import gc
 
-    from ipyanimagic import dispatcher
+    from ipyanimagic.bridge import dispatcher
 
     def made_and_closed():
         w = Recording()

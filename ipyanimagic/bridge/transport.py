@@ -1,0 +1,159 @@
+"""The transport: an anywidget whose custom comm messages carry bridge requests.
+
+Why a widget and not a raw comm: the widget model is what JupyterLab 4, Notebook 7
+and VS Code all know how to open, render and close, and anywidget lets the page side
+be a plain ES module. Every displayed ipyanimagic object derives from
+:class:`BridgeWidget`; it registers itself, hands each incoming custom message to the
+dispatcher and sends the reply back on the same comm.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Future
+from typing import Any
+
+import anywidget
+import traitlets
+
+from .. import futures, mainthread
+from ..shell import get_shell
+from . import cellruns, dispatcher, registry, replywait
+from .capture import capture_outputs
+from .dispatcher import Call, Reply, expose
+
+__all__ = ["BridgeWidget"]
+
+log = logging.getLogger("ipyanimagic")
+
+
+def _with_outputs(outcome: Future[Reply], printed: list[dict[str, Any]]) -> Future[Reply]:
+    def add(reply: Reply) -> Reply:
+        reply.content.setdefault("outputs", []).extend(printed)
+        return reply
+
+    return futures.then(outcome, add)
+
+
+class BridgeWidget(anywidget.AnyWidget):
+    """Base class of everything ipyanimagic puts on the page.
+
+    ``key`` is the object's registry key; the page sends it with every request.
+    """
+
+    key = traitlets.Unicode(read_only=True).tag(sync=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        # The key must be in the state that opens the comm, so set it before.
+        self.set_trait("key", registry.register(self))
+        try:
+            super().__init__(**kwargs)
+        except BaseException:
+            registry.unregister(self.key)
+            raise
+        # DOMWidget makes a Layout widget (a comm of its own) for every instance, and
+        # closing a widget does not close it: remember ours to close it with us.
+        self._own_layout = None if "layout" in kwargs else self.layout
+        self._quiet_comm()
+        self.on_msg(self._on_custom_msg)
+
+    # -- transport ----------------------------------------------------------------
+
+    def _quiet_comm(self) -> None:
+        """Deliver this widget's comm messages without the shell's execute events.
+
+        Why: ``comm.BaseComm.handle_msg`` triggers ``pre_execute`` and ``post_execute``
+        around every incoming message, on whatever thread received it. With comms over
+        subshells that is a subshell thread while a cell runs, and matplotlib-inline's
+        ``flush_figures`` (a post_execute hook) then shows and closes the running cell's
+        figures from that thread: the cell's plot vanishes or is drawn half-made.
+        Nothing this widget does needs those events (frames are drawn on figures pyplot
+        no longer manages; ``kernel.execute`` runs the events itself, on the main thread).
+        """
+        comm = getattr(self, "comm", None)
+        if comm is None or not hasattr(comm, "handle_msg"):
+            return
+
+        def handle_msg(msg: dict[str, Any]) -> None:
+            callback = getattr(comm, "_msg_callback", None)
+            if callback is not None:
+                callback(msg)
+
+        comm.handle_msg = handle_msg
+
+    def _on_custom_msg(self, _widget: Any, content: Any, buffers: Any) -> None:
+        """Entry point of every custom message, on whatever thread the kernel uses."""
+        try:
+            if replywait.is_page_reply(content):
+                # The page answering a call this kernel made (``ui.call``), not a request.
+                # Usually taken off the shell channel before it gets here (replywait);
+                # this path serves a reply the kernel delivered the ordinary way.
+                self._on_page_reply(content, [bytes(b) for b in buffers or []])
+                return
+            call = dispatcher.prepare(content, buffers or [])
+            if isinstance(call, Reply):
+                self._send_reply(call)
+            elif call.thread_safe:
+                self._deliver(call.run())
+            else:
+                mainthread.call_on_main(lambda: self._run_on_main(call))
+        except Exception:  # pragma: no cover - prepare and run never raise
+            log.exception("ipyanimagic: unexpected failure while dispatching")
+
+    def _on_page_reply(self, content: dict[str, Any], buffers: list[bytes]) -> None:
+        """A reply to a call made to the page; widgets that make such calls override it."""
+
+    def _run_on_main(self, call: Call) -> None:
+        with capture_outputs(get_shell()) as outputs:
+            outcome = call.run()
+        if outputs:
+            printed = [dict(o) for o in outputs]
+            if isinstance(outcome, Future):
+                outcome = _with_outputs(outcome, printed)
+            else:
+                outcome.content.setdefault("outputs", []).extend(printed)
+        self._deliver(outcome)
+
+    def _deliver(self, outcome: Reply | Future[Reply]) -> None:
+        if isinstance(outcome, Future):
+            # Sent from the thread that finishes the work: the kernel's iopub is thread-safe.
+            outcome.add_done_callback(lambda f: self._send_reply(f.result()))
+        else:
+            self._send_reply(outcome)
+
+    def _send_reply(self, reply: Reply) -> None:
+        if self.comm is None:
+            return  # closed meanwhile: the page side has rejected its promises already
+        try:
+            self.send(reply.content, reply.buffers or None)
+        except Exception as exc:
+            # The reply itself could not be serialized or sent: answer with that instead,
+            # and if even the id cannot be encoded (a lone surrogate, say), with a null id.
+            for rid in (reply.content.get("id"), None):
+                fallback = dispatcher.error_reply(
+                    rid, "ReplyError", f"the reply could not be sent: {exc}"
+                )
+                try:
+                    self.send(fallback.content)
+                    return
+                except Exception:
+                    continue
+            log.error("ipyanimagic: could not send a reply")
+
+    # -- life cycle ---------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the widget and forget its key: later requests get ``UnknownKey``."""
+        registry.unregister(self.key)
+        cellruns.forget(self)
+        layout = getattr(self, "_own_layout", None)
+        if layout is not None and self.layout is layout:
+            layout.close()
+        super().close()
+
+    # -- exposed ------------------------------------------------------------------
+
+    @expose
+    def echo(self, value: Any = None) -> Any:
+        """Return ``value``: a round trip through the whole bridge, for tests and benchmarks."""
+        return value

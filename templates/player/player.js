@@ -1,0 +1,520 @@
+// The animation player's page side, wired together. The clock (clock.js) owns
+// playback: on every animation frame it says which frame is due and which to ask for
+// next; the fetcher asks the bridge for them (a few requests in flight), the store keeps
+// them decoded, and the view draws them and the controls. The bridge is the kernel (over
+// the widget's comm, bridge.js) or, in an exported file, the embedded frames
+// (offline_bridge.js): the player cannot tell which.
+//
+// Why this file is long (~520 lines): it is the one state machine of a player (the frame
+// shown, the frame wanted, the direction) and every control, tick and reply changes that
+// one state. Its pure rules live in clock.js and are unit-tested there; cutting the rest
+// into modules would spread one state over several files, so it is kept whole.
+
+import * as clock from "./clock.js";
+import { Fetcher } from "./fetcher.js";
+import { LIMITS } from "../limits.js";
+import { Seeker } from "./seeker.js";
+import { FrameStore } from "./store.js";
+import { PlayerView } from "./view.js";
+
+// Format names, in the order ipyanimagic/limits.py lists them (a test holds them there).
+const [PNG, JPEG] = LIMITS.formats;
+const [AUTO] = LIMITS.playerFormats;
+const REPORT_TIMEOUT_MS = 5000;
+// Voila's page (its <body data-voila>) never tells widgets that its kernel stopped
+// (culled, crashed, server stopped: measured with Voila 0.5.13), so there the only sign
+// is that no reply comes; elsewhere the bridge hears of it and the player says
+// "disconnected" at once.
+const IN_VOILA = typeof document !== "undefined" && document.body?.dataset.voila === "voila";
+const NO_REPLY = IN_VOILA
+  ? "no reply from the kernel (busy, or stopped: Voila does not tell the page; reload it)"
+  : "no reply from the kernel (is a cell running?)";
+
+// The page's devicePixelRatio as frames are asked at: hundredths (browser zoom gives
+// 1.100000023841858), within what the kernel draws.
+export function pageRatio(ratio = globalThis.devicePixelRatio) {
+  const r = Math.round((Number(ratio) || 1) * 100) / 100;
+  return Math.max(LIMITS.scaleMin, Math.min(LIMITS.scaleMax, r));
+}
+
+// Decoded off the main thread by the browser.
+export function decodeImage(bytes, mime) {
+  return createImageBitmap(new Blob([bytes], { type: mime }));
+}
+
+class Player {
+  constructor(model, el, { bridge, html, decode }) {
+    this.model = model;
+    this.key = model.get("key");
+    this.bridge = bridge;
+    this.decode = decode;
+    // A lost kernel shows at once, whether a request was pending or not.
+    this.bridge.onClose((reason) => this.disconnect(reason));
+    this.view = new PlayerView(el, { html, label: model.get("label") });
+    // Frames are asked at the screen's devicePixelRatio, and again when it changes
+    // (zoom, another screen), so that they are sharp; an exported file's frames were
+    // drawn at the scale it records, whatever the screen.
+    const fixed = model.get("scale");
+    this.ratio = typeof fixed === "number" ? fixed : pageRatio();
+
+    // The frame wanted at rest: its requests, and the next one asked for ahead.
+    this.seeker = new Seeker({
+      fetch: (i, format, options) => this.fetch(i, format, options),
+      stored: (i) => this.store.get(i),
+      fits: (frame) => this.store.fits(frame),
+      good: (frame) => frame.lossless || this.formatFor(false) !== PNG,
+      format: (moving) => this.formatFor(moving),
+      show: (i, frame) => this.show(i, frame),
+      shown: () => this.current,
+      active: () => !this.direction && !this.closed,
+      ahead: (i) => clock.nextAtRest(i, this.stepDir, this.lastIndex, this.drawMs),
+    });
+    this.current = -1; // index shown
+    this.target = model.get("start"); // index wanted at rest
+    this.direction = 0; // 0 paused, +1 playing, -1 reversing
+    this.stepDir = +1; // the way the last step went: the frame asked for ahead at rest
+    this.nextDue = 0;
+    this.raf = 0;
+    this.closed = false;
+    this.visible = true;
+    this.counts = { displayed: 0, dropped: 0 };
+    this.dirtyBuffered = true;
+    this.lastError = null;
+    this.store = new FrameStore({
+      keep: () => clock.keepBound(this.flow),
+      protect: () => {
+        const { window, batch } = this.flow;
+        return clock.upcoming(this, window * batch, this.mode);
+      },
+    });
+    this.fetcher = new Fetcher({
+      bridge,
+      key: this.key,
+      decode,
+      onFrame: (i, frame) => this.keep(i, frame),
+      onError: (i, err) => this.onFrameError(i, err),
+      onSlow: () => this.view.waiting(),
+      onArrive: () => this.view.arrived(),
+      ratio: this.ratio,
+      pixelScale: typeof fixed === "number" ? fixed : 1,
+    });
+    this.store.setRatio(this.ratio);
+    if (typeof fixed !== "number") this.watchRatio();
+
+    this.view.loop = model.get("loop");
+    this.view.showSpeed(model.get("fps"));
+    this.bind();
+    this.updateRange();
+    this.showPosterOrFetch(model.get("poster"));
+    if (model.get("autoplay")) this.play(+1);
+    this.bufferTimer = setInterval(() => this.refreshBuffered(), 700);
+    this.reportTimer = setInterval(() => this.report(), 2000);
+    // Out of view: stop asking the kernel for frames; carry on when scrolled back.
+    this.view.observe((visible) => {
+      if (visible === this.visible) return;
+      this.visible = visible;
+      if (visible && this.direction) {
+        this.nextDue = performance.now();
+        this.schedule();
+      }
+    });
+  }
+
+  // -- settings -------------------------------------------------------------------
+
+  get count() {
+    const n = this.model.get("count");
+    return n >= 0 ? n : null;
+  }
+  get fps() {
+    return clock.speed(this.view.speedText, this.model.get("fps"));
+  }
+  get mode() {
+    return { count: this.count, loop: this.view.loop };
+  }
+  get flow() {
+    return clock.flow(this.fetcher.netRtt, this.fps);
+  }
+  // JPEG is cheap to make and send while frames fly by; a still frame is lossless.
+  formatFor(playing) {
+    const f = this.model.get("format");
+    return f === AUTO ? (playing ? JPEG : PNG) : f;
+  }
+  get target() {
+    return this.seeker.target;
+  }
+  set target(i) {
+    this.seeker.target = i;
+  }
+  // ms the kernel takes to draw a frame, as measured (0 before the first reply).
+  get drawMs() {
+    return this.fetcher.drawMs ?? 0;
+  }
+  get lastIndex() {
+    const n = this.count;
+    return n !== null ? n - 1 : Math.max(this.model.get("known") - 1, this.current + 1, 0);
+  }
+
+  bind() {
+    this.view.bind({
+      first: () => this.stopAndGo(0),
+      last: () => this.stopAndGo(this.lastIndex),
+      prev: () => this.stepBy(-1),
+      next: () => this.stepBy(+1),
+      play: () => this.play(+1),
+      reverse: () => this.play(-1),
+      pause: () => this.pause(),
+      toggle: () => (this.direction ? this.pause() : this.play(+1)),
+      seek: (i, moving) => this.stopAndGo(i, moving),
+      loop: (mode) => this.sync("loop", mode),
+      speed: () => {
+        this.view.showSpeed(this.fps);
+        this.sync("fps", this.fps);
+      },
+    });
+    this.onCount = () => this.updateRange();
+    this.model.on("change:count", this.onCount);
+    this.model.on("change:known", this.onCount);
+    // `current` set from elsewhere (Python, or an ipywidgets link to another player).
+    // Ignored while playing: the kernel echoes each saved value back, and an echo of a
+    // frame shown before Play would otherwise pull the player back and stop it.
+    this.onFrame = () => {
+      if (this.direction) return;
+      const v = this.model.get("current");
+      if (v !== this.current && v !== this.target) this.stopAndGo(v);
+    };
+    this.model.on("change:current", this.onFrame);
+    // The kernel's own line (frames drawn in order, workers not used; kernel side:
+    // supply.py) in the status line, its purity verdict as the status line's tooltip.
+    this.onNote = () => {
+      if (this.closed) return;
+      const status = this.view.status;
+      status.title = this.model.get("purity") || "";
+      const note = this.model.get("note") || "";
+      if (note || status.dataset.kind === "note") this.view.setStatus(note, note ? "note" : "");
+    };
+    this.model.on("change:note change:purity", this.onNote);
+    this.onNote();
+    // Until the kernel knows whether the animation remembers (the `purity` trait), it
+    // draws frames in order at the resolution of the first (the poster's); once it
+    // knows, frames can be sharp: ask again for those that are not.
+    this.onPurity = () => this.sharpen();
+    this.model.on("change:purity", this.onPurity);
+  }
+
+  sharpen() {
+    if (this.closed || typeof this.model.get("scale") === "number") return;
+    this.store.forget((f) => f.scale !== this.ratio);
+    if (!this.direction && this.current >= 0 && this.view.scale !== this.ratio) {
+      this.goto(this.target);
+    }
+  }
+
+  sync(name, value) {
+    try {
+      this.model.set(name, value);
+      this.model.save_changes();
+    } catch (err) {
+      console.warn("ipyanimagic: could not save", name, err);
+    }
+  }
+
+  report() {
+    if (this.closed || !this.direction) return;
+    const { window, batch } = this.flow;
+    const stats = {
+      ...this.fetcher.counts,
+      ...this.counts,
+      rtt_ms: Math.round(this.fetcher.rtt * 10) / 10,
+      net_rtt_ms: Math.round(this.fetcher.netRtt * 10) / 10,
+      decoded: this.store.size,
+      window,
+      batch,
+    };
+    const fps = this.view.measuredFps;
+    if (Number.isFinite(fps)) stats.fps = fps;
+    this.bridge
+      .call(this.key, "report", { stats }, { timeout: REPORT_TIMEOUT_MS })
+      .catch(() => {});
+  }
+
+  // -- resolution -----------------------------------------------------------------
+
+  // Listen for the next change of devicePixelRatio (a media query on the current one
+  // stops matching), then for the one after it.
+  watchRatio() {
+    if (typeof matchMedia !== "function") return;
+    const query = matchMedia(`(resolution: ${globalThis.devicePixelRatio || 1}dppx)`);
+    const onChange = () => {
+      this.unwatchRatio();
+      if (this.closed) return;
+      this.watchRatio();
+      this.setRatio(pageRatio());
+    };
+    query.addEventListener("change", onChange);
+    this.unwatchRatio = () => query.removeEventListener("change", onChange);
+  }
+
+  // Frames at `ratio` from now on. The frames of the old one go; the one on screen stays
+  // until a frame at the new ratio replaces it (at rest: asked for now; playing: the
+  // clock waits for the next frames at the new ratio). Never a frame of the old size
+  // after one of the new.
+  setRatio(ratio) {
+    if (ratio === this.ratio || this.closed) return;
+    this.ratio = ratio;
+    this.fetcher.ratio = ratio;
+    this.store.setRatio(ratio);
+    if (!this.direction) this.goto(this.target);
+  }
+
+  // -- frames ---------------------------------------------------------------------
+
+  // The start frame came with the widget's state: show it without asking the kernel.
+  showPosterOrFetch(poster) {
+    const bytes = poster && (poster.byteLength ?? poster.length);
+    if (!bytes) {
+      this.goto(this.target);
+      return;
+    }
+    const start = this.target;
+    this.seeker.held = true;
+    this.decode(poster, LIMITS.mime.png)
+      .then((bitmap) => {
+        this.seeker.held = false;
+        // The poster is drawn at the figure's size (scale 1); on a screen of another
+        // ratio it is shown until the sharp frame arrives, never kept.
+        const frame = { bitmap, lossless: true, rtt: 0, ratio: 1, scale: 1 };
+        const sharp = this.store.fits(frame);
+        if (sharp) this.keep(start, frame);
+        if (this.current < 0 || this.target === start) this.show(start, frame);
+        else if (!sharp) bitmap.close();
+        if (this.target !== start || !sharp) this.goto(this.target);
+      })
+      .catch(() => {
+        this.seeker.held = false;
+        this.goto(this.target);
+      });
+  }
+
+  // Frame i as `format`: the stored one when it is good enough, else from the kernel.
+  fetch(i, format, options) {
+    const have = this.store.get(i);
+    if (have && (have.lossless || format !== PNG)) return Promise.resolve(have);
+    return this.fetcher.fetch(i, format, options);
+  }
+
+  keep(i, frame) {
+    this.store.put(i, frame);
+    this.dirtyBuffered = true;
+  }
+
+  show(i, frame) {
+    if (this.closed) return;
+    this.view.draw(i, frame.bitmap, frame.scale ?? 1);
+    this.store.showing(i, frame);
+    this.current = i;
+    this.publishFrame(i);
+    this.updateRange();
+    this.view.position(i, this.count);
+  }
+
+  // Tell the model which frame is shown: in the page at once (links follow every frame),
+  // to the kernel only at rest and once the slider's thumb is let go: no comm message per
+  // frame while playing or dragging (each one also brought the kernel's echo and two
+  // status messages for the page to handle, taking time from the drag itself).
+  publishFrame(i) {
+    if (this.model.get("current") !== i) this.model.set("current", i);
+    if (!this.direction && !this.seeker.moving) this.saveFrame();
+  }
+
+  saveFrame() {
+    try {
+      this.model.save_changes();
+    } catch {
+      /* the kernel is gone: nothing to tell */
+    }
+  }
+
+  onFrameError(i, err) {
+    if (this.closed) return;
+    if (err.name === "Disconnected" || err.name === "SendError") {
+      this.disconnect(err.message);
+      return;
+    }
+    if (err.name === "FrameOutOfRange") {
+      // A generator ran out: the count is known now; playback follows the loop mode.
+      this.updateRange();
+      if (!this.direction && i === this.target) this.goto(Math.min(i, this.lastIndex));
+      return;
+    }
+    this.pause();
+    this.lastError = err;
+    const text =
+      err.name === "TimeoutError"
+        ? `frame ${i}: ${NO_REPLY}`
+        : `frame ${i}: ${err.name}: ${err.message}`;
+    this.view.showError(text, err.traceback || []);
+  }
+
+  // -- at rest --------------------------------------------------------------------
+
+  clamp(i) {
+    return Math.max(0, Math.min(Math.round(i), this.lastIndex));
+  }
+
+  stopAndGo(i, moving = false) {
+    this.pause();
+    const from = this.target ?? this.current;
+    if (i !== from) this.stepDir = i > from ? +1 : -1;
+    this.goto(i, moving);
+  }
+
+  stepBy(delta) {
+    this.pause();
+    const from = this.target ?? this.current;
+    this.stepDir = delta < 0 ? -1 : +1;
+    this.goto(this.clamp(from + delta));
+  }
+
+  // Show frame i (seeker.js: latest wins, never back in time, the next asked ahead).
+  // `moving`: the slider is being dragged (quick frames until it is let go).
+  goto(i, moving = false) {
+    i = this.clamp(i);
+    if (this.lastError) {
+      this.lastError = null;
+      this.view.setStatus("");
+    }
+    this.seeker.goto(i, { moving });
+  }
+
+  // -- playing --------------------------------------------------------------------
+
+  play(dir) {
+    if (this.closed) return;
+    const restart = clock.restartFor(this.current, dir, this.mode);
+    if (restart !== null) this.goto(restart);
+    this.view.setStatus("");
+    this.lastError = null;
+    this.seeker.forget();
+    this.direction = dir;
+    this.stepDir = dir;
+    this.nextDue = performance.now();
+    this.view.playing(dir);
+    this.schedule();
+  }
+
+  pause() {
+    const wasPlaying = this.direction !== 0;
+    this.direction = 0;
+    cancelAnimationFrame(this.raf);
+    this.view.playing(0);
+    if (wasPlaying && this.current >= 0) {
+      this.saveFrame();
+      this.goto(this.current); // lossless at rest
+    }
+  }
+
+  schedule() {
+    cancelAnimationFrame(this.raf);
+    this.raf = requestAnimationFrame((t) => this.tick(t));
+  }
+
+  prefetch(from) {
+    const { window, batch } = this.flow;
+    if (this.fetcher.requests >= window) return;
+    const missing = clock.toPrefetch(
+      {
+        from,
+        direction: this.direction,
+        horizon: window * batch,
+        want: (window - this.fetcher.requests) * batch,
+        skip: (i) => this.store.has(i) || this.fetcher.has(i),
+      },
+      this.mode,
+    );
+    this.fetcher.prefetch(missing, { window, batch, format: this.formatFor(true) });
+  }
+
+  tick(now) {
+    if (!this.direction || this.closed || !this.visible) return;
+    const plan = clock.tick(
+      {
+        start: this.current < 0 ? this.target : this.current,
+        direction: this.direction,
+        nextDue: this.nextDue,
+        now,
+        fps: this.fps,
+        realtime: this.model.get("realtime"),
+        has: (i) => this.store.has(i),
+      },
+      this.mode,
+    );
+    if (plan.end) {
+      this.pause();
+      return;
+    }
+    this.prefetch(plan.prefetchFrom);
+    const shown = plan.show;
+    if (shown) {
+      this.counts.dropped += plan.skipped;
+      this.show(shown.index, this.store.get(shown.index));
+      this.counts.displayed += 1;
+      this.direction = shown.dir;
+      this.target = shown.index;
+      this.nextDue = plan.nextDue;
+      this.view.frameShown(now);
+    }
+    this.raf = requestAnimationFrame((t) => this.tick(t));
+  }
+
+  // -- indicators -----------------------------------------------------------------
+
+  updateRange() {
+    this.view.range(this.lastIndex, this.current, this.count);
+  }
+
+  async refreshBuffered() {
+    if (this.closed || !this.dirtyBuffered || !this.view.connected) return;
+    this.dirtyBuffered = false;
+    let ranges;
+    try {
+      ranges = await this.bridge.call(this.key, "buffered", {}, { timeout: REPORT_TIMEOUT_MS });
+    } catch {
+      return;
+    }
+    this.view.buffered(ranges, this.lastIndex + 1);
+  }
+
+  // -- life cycle -----------------------------------------------------------------
+
+  disconnect(reason) {
+    if (this.closed) return;
+    this.pause();
+    this.view.setStatus(`disconnected: ${reason}`, "error");
+    this.view.disable();
+    this.destroy(reason);
+  }
+
+  destroy(reason = "the player was closed") {
+    this.closed = true;
+    this.direction = 0;
+    this.unwatchRatio?.();
+    cancelAnimationFrame(this.raf);
+    clearInterval(this.bufferTimer);
+    clearInterval(this.reportTimer);
+    this.view.close();
+    this.model.off("change:count", this.onCount);
+    this.model.off("change:known", this.onCount);
+    this.model.off("change:current", this.onFrame);
+    this.model.off("change:purity", this.onPurity);
+    this.bridge.close(reason);
+    this.store.close();
+  }
+}
+
+// A player for `model` (the widget's state: key, label, count, known, fps, loop,
+// autoplay, realtime, start, format, poster, current) in element `el`, with frames
+// from `bridge` and the controls' markup `html`. Returns it; `destroy(reason)` ends it.
+export function createPlayer(model, el, { bridge, html, decode = decodeImage }) {
+  return new Player(model, el, { bridge, html, decode });
+}
