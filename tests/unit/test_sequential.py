@@ -268,6 +268,9 @@ def test_a_request_past_a_failing_frame_waits_for_a_verdict_still_in_the_queue(
     loop = QueuedLoop()
     for module in (mainthread, supply, sequential):
         monkeypatch.setattr(module, "main_loop", lambda: loop)
+    # One frame per slice: with warm, fast draws a 50 ms slice drew frames 0..3 at once,
+    # failing at 3 before the test could queue the verdict behind it.
+    monkeypatch.setattr(sequential, "SLICE_S", 0.0)
     measured: list[Future] = []
     held: Future = Future()  # the check as the supply sees it: finished by the test
     real_check = supply.check_purity
