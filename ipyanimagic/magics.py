@@ -17,7 +17,6 @@ from .limits import CACHE_MB_DEFAULT, LOOP_MODES, PLAYER_FORMATS, QUALITY_DEFAUL
 from .player.animate import animate
 from .player.export import ExportError
 from .player.options import PlayerOptionError
-from .workers.portable import ParallelUnavailable
 
 __all__ = ["AnimagicMagics"]
 
@@ -194,7 +193,7 @@ class AnimagicMagics(Magics):
                 pure=_purity(args.pure, args.sequential),
                 workers=args.workers,
             )
-        except (FrameSourceError, PlayerOptionError, ParallelUnavailable) as exc:
+        except (FrameSourceError, PlayerOptionError) as exc:
             raise UsageError(f"%animate {expr}: {exc}") from None
         except ExportError as exc:
             raise UsageError(f"%animate --embed: {exc}") from None

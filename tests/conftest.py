@@ -5,7 +5,9 @@ Markers
 ``pytest_collection_modifyitems`` below marks by where a test lives: ``browser`` for
 tests/browser/, tests/reliability/test_browser_*.py and any test that opens a notebook
 in the browser; ``kernel`` for tests/kernel/ and the reliability modules that drive a
-real kernel. Shared helpers live in tests/support/.
+real kernel; ``plain_install`` for tests/plain/, whose kernels and JupyterLab come from
+``.venv-plain`` (the wheel and JupyterLab, no extras: ``support/plain.py``). Shared
+helpers live in tests/support/.
 
 ``ip_session`` / ``ip``
     A real InteractiveShell (IPython's own test shell).
@@ -58,8 +60,14 @@ from support.kernel import KernelDriver  # noqa: E402
 
 # Where each marker comes from: a test's folder or module, relative to tests/ ...
 MARKED_PATHS = {
-    "browser": ("browser/", "reliability/test_browser_"),
-    "kernel": ("kernel/", "reliability/test_kernel_", "reliability/test_lifecycle.py"),
+    "browser": ("browser/", "reliability/test_browser_", "plain/test_plain_browser"),
+    "kernel": (
+        "kernel/",
+        "reliability/test_kernel_",
+        "reliability/test_lifecycle.py",
+        "plain/test_plain_kernel",
+    ),
+    "plain_install": ("plain/",),
 }
 # The old-stack run (scripts/test runs it in .venv-oldest, tools/oldest.txt) takes the
 # unit and kernel tests and these browser tests, marked "oldest_stack" (node ids under
@@ -84,6 +92,7 @@ NEEDS_SUBSHELLS = (
 )
 MARKERS = {
     "oldest_stack": "also runs in the old-stack environment (.venv-oldest, tools/oldest.txt)",
+    "plain_install": "kernels and servers from .venv-plain, the wheel without extras",
     "subshells": "needs ipykernel >= 7 subshells: not in the old-stack run",
 }
 # ... or, elsewhere, a fixture that only a test in the browser uses.

@@ -79,8 +79,6 @@ class FrameSupply:
         self._shipped = 0
         self._notes: list[str] = []  # what the status line says when nothing runs
         self.closed = False
-        if self._wants_workers:
-            portable.require()  # the one-line "pip install" message, at once
 
     def begin(self) -> None:
         """Start measuring, once the figure is the player's (``animate`` calls it after
@@ -111,10 +109,12 @@ class FrameSupply:
         self._shipped = known
         try:
             payload = portable.dumps(source)
-        except (portable.NotPortable, portable.ParallelUnavailable) as exc:
+        except portable.NotPortable as exc:
             self.fallback = str(exc) if self._wants_workers else None
             if self.verdict.pure is None:
-                self.verdict = Purity(False, "no copy", str(exc))
+                # The status line's tooltip: why, and the one thing the user can say.
+                why = f"{exc}; say pure=True if it does not remember"
+                self.verdict = Purity(False, "no copy", why)
             self._settled()
             return
         if self._wants_workers and self.verdict.pure is not False:

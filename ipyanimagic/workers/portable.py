@@ -6,51 +6,33 @@ worker processes (each draws frames on its own copy) and their pixel check. The 
 made with cloudpickle, which pickles functions defined in a notebook by value (with the
 globals they use: a list a frame function appends to is copied, not shared) and the
 figure with the artists those functions hold, in one graph, so they still point at each
-other in the copy. cloudpickle is an optional extra (``pip install
-ipyanimagic[parallel]``); without it there is no copy, and an animation is treated as
-one that remembers unless the user says ``pure=True``.
+other in the copy. cloudpickle is a dependency, not an extra: without a copy nothing can
+be measured, and every animation would be drawn in order from the start as one that
+remembers (a jump to frame 1990 drew 1990 frames). An animation that still cannot be
+copied (it holds a lock, an open file) is drawn in order, and its verdict says why.
 """
 
 from __future__ import annotations
 
-import importlib
 import multiprocessing
 import os
-from types import ModuleType
 from typing import Any
+
+import cloudpickle
 
 from ..frames.source import FrameSource
 
-__all__ = ["NotPortable", "ParallelUnavailable", "dumps", "loads", "require"]
+__all__ = ["NotPortable", "dumps", "loads"]
 
 #: Set in the processes of a local worker pool.
 WORKER_ENV = "IPYANIMAGIC_WORKER"
-
-MISSING = (
-    "{what} needs the optional 'parallel' extra (cloudpickle; dask[distributed] for a "
-    "Dask cluster): pip install 'ipyanimagic[parallel]'"
-)
-
-
-class ParallelUnavailable(ImportError):
-    """The optional packages for copies and workers are not installed."""
-
 
 class NotPortable(ValueError):
     """The animation cannot be copied (pickled); the message says why, in one line."""
 
 
-def require(what: str = "drawing frames in worker processes") -> ModuleType:
-    """cloudpickle, or :class:`ParallelUnavailable` with the line that says what to install."""
-    try:
-        return importlib.import_module("cloudpickle")
-    except ImportError:
-        raise ParallelUnavailable(MISSING.format(what=what)) from None
-
-
 def dumps(source: FrameSource) -> bytes:
     """Pickle :meth:`FrameSource.portable` of ``source``; :class:`NotPortable` if it cannot."""
-    cloudpickle = require("copying an animation")
     try:
         payload: bytes = cloudpickle.dumps(source.portable())
     except Exception as exc:
@@ -62,7 +44,6 @@ def dumps(source: FrameSource) -> bytes:
 def loads(payload: bytes) -> FrameSource:
     """An independent copy from :func:`dumps`' bytes, drawn with Agg."""
     use_agg()
-    cloudpickle = require("copying an animation")
     source: Any = cloudpickle.loads(payload)
     if not isinstance(source, FrameSource):
         raise TypeError(f"expected a pickled FrameSource, not {type(source).__name__}")

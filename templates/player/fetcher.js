@@ -21,7 +21,9 @@ const NEWEST = 0.2;
 export class Fetcher {
   // bridge, key: where frames come from. decode(bytes, mime) -> Promise of a bitmap.
   // onFrame(i, frame): frame i arrived, decoded ({bitmap, lossless, rtt}).
-  // onError(i, err): frame i failed (err.name is the Python type, or the bridge's).
+  // onError(i, err, asked): frame i failed (err.name is the Python type, or the bridge's);
+  // `asked` is the frame the request was for: a later one when a run in order stopped
+  // at frame i, and so could not reach it.
   // onSlow(): a single-frame request has waited `slowMs`; onArrive(): one answered.
   // now(): a clock in ms.
   constructor({
@@ -106,7 +108,7 @@ export class Fetcher {
       })
       .catch((err) => {
         // Reported for the frame that failed: an earlier one, in a run in order.
-        if (!entry.quiet) this.onError(Number.isInteger(err.frame) ? err.frame : i, err);
+        if (!entry.quiet) this.onError(Number.isInteger(err.frame) ? err.frame : i, err, i);
         return null;
       })
       .finally(() => {
@@ -148,12 +150,14 @@ export class Fetcher {
         });
         if (result.error) {
           const e = result.error;
-          this.onError(e.index, new BridgeError(e.type, e.message, e.traceback));
+          // The batch stopped at the first frame it could not make.
+          const asked = indices[result.frames.length] ?? e.index;
+          this.onError(e.index, new BridgeError(e.type, e.message, e.traceback), asked);
         }
         return null;
       })
       .catch((err) => {
-        this.onError(indices[0], err);
+        this.onError(indices[0], err, indices[0]);
         return null;
       })
       .finally(() => {

@@ -71,6 +71,10 @@ class Player {
     });
     this.current = -1; // index shown
     this.target = model.get("start"); // index wanted at rest
+    this.failedAt = null; // the frame asked for when a frame failed, until the next goto
+    this.playhead = null; // where playing resumes when it is not the frame shown
+    this.failAhead = null; // {i, err}: a frame ahead of the play head failed
+    this.failedAhead = new Set(); // the frames asked for ahead that failed, while playing
     this.direction = 0; // 0 paused, +1 playing, -1 reversing
     this.stepDir = +1; // the way the last step went: the frame asked for ahead at rest
     this.nextDue = 0;
@@ -92,7 +96,7 @@ class Player {
       key: this.key,
       decode,
       onFrame: (i, frame) => this.keep(i, frame),
-      onError: (i, err) => this.onFrameError(i, err),
+      onError: (i, err, asked) => this.onFrameError(i, err, asked),
       onSlow: () => this.view.waiting(),
       onArrive: () => this.view.arrived(),
       ratio: this.ratio,
@@ -335,7 +339,9 @@ class Player {
     }
   }
 
-  onFrameError(i, err) {
+  // Frame i failed; `asked` is the frame that was wanted (a later one when the animation
+  // is drawn in order: nothing past a failing frame can be drawn, and the status says so).
+  onFrameError(i, err, asked = i) {
     if (this.closed) return;
     if (err.name === "Disconnected" || err.name === "SendError") {
       this.disconnect(err.message);
@@ -347,12 +353,30 @@ class Player {
       if (!this.direction && i === this.target) this.goto(Math.min(i, this.lastIndex));
       return;
     }
+    if (this.direction) {
+      // A frame asked for ahead failed: playing goes on up to it and stops there.
+      const next = clock.step(this.playFrom(), this.direction, this.mode);
+      if (next && next.index !== i) {
+        this.failAhead ??= { i, err };
+        this.failedAhead.add(i).add(asked); // not asked for again while playing
+        return;
+      }
+    }
+    this.stopOnError(i, err, asked);
+  }
+
+  stopOnError(i, err, asked) {
     this.pause();
     this.lastError = err;
-    const text =
-      err.name === "TimeoutError"
-        ? `frame ${i}: ${NO_REPLY}`
-        : `frame ${i}: ${err.name}: ${err.message}`;
+    // Steps and Play go on from the frame that failed, not from the one shown before it.
+    this.failedAt = asked;
+    let text = `frame ${i}: ${err.name}: ${err.message}`;
+    if (err.name === "TimeoutError") text = `frame ${i}: ${NO_REPLY}`;
+    else if (asked !== i) {
+      text =
+        `frames after ${i} cannot be drawn: this animation is drawn in order and ` +
+        `frame ${i} failed (${err.name}: ${err.message})`;
+    }
     this.view.showError(text, err.traceback || []);
   }
 
@@ -371,7 +395,7 @@ class Player {
 
   stepBy(delta) {
     this.pause();
-    const from = this.target ?? this.current;
+    const from = this.failedAt ?? this.target ?? this.current;
     this.stepDir = delta < 0 ? -1 : +1;
     this.goto(this.clamp(from + delta));
   }
@@ -380,6 +404,7 @@ class Player {
   // `moving`: the slider is being dragged (quick frames until it is let go).
   goto(i, moving = false) {
     i = this.clamp(i);
+    this.failedAt = null;
     if (this.lastError) {
       this.lastError = null;
       this.view.setStatus("");
@@ -391,8 +416,14 @@ class Player {
 
   play(dir) {
     if (this.closed) return;
+    // After a frame failed, playing goes on past it (the frame after it is the first due).
+    const failed = this.failedAt;
+    this.failedAt = null;
+    this.failAhead = null;
+    this.failedAhead.clear();
     const restart = clock.restartFor(this.current, dir, this.mode);
     if (restart !== null) this.goto(restart);
+    else if (failed !== null) this.playhead = failed;
     this.view.setStatus("");
     this.lastError = null;
     this.seeker.forget();
@@ -406,6 +437,9 @@ class Player {
   pause() {
     const wasPlaying = this.direction !== 0;
     this.direction = 0;
+    this.playhead = null;
+    this.failAhead = null;
+    this.failedAhead.clear();
     cancelAnimationFrame(this.raf);
     this.view.playing(0);
     if (wasPlaying && this.current >= 0) {
@@ -428,18 +462,31 @@ class Player {
         direction: this.direction,
         horizon: window * batch,
         want: (window - this.fetcher.requests) * batch,
-        skip: (i) => this.store.has(i) || this.fetcher.has(i),
+        skip: (i) => this.store.has(i) || this.fetcher.has(i) || this.failedAhead.has(i),
       },
       this.mode,
     );
     this.fetcher.prefetch(missing, { window, batch, format: this.formatFor(true) });
   }
 
+  // The frame playing goes on from: the one shown, or where Play resumed.
+  playFrom() {
+    return this.playhead ?? (this.current < 0 ? this.target : this.current);
+  }
+
   tick(now) {
     if (!this.direction || this.closed || !this.visible) return;
+    if (this.failAhead && now >= this.nextDue) {
+      const next = clock.step(this.playFrom(), this.direction, this.mode);
+      if (!next || next.index === this.failAhead.i) {
+        const { i, err } = this.failAhead;
+        this.stopOnError(i, err, i); // reached it: shown as that frame's error
+        return;
+      }
+    }
     const plan = clock.tick(
       {
-        start: this.current < 0 ? this.target : this.current,
+        start: this.playFrom(),
         direction: this.direction,
         nextDue: this.nextDue,
         now,
@@ -461,6 +508,7 @@ class Player {
       this.counts.displayed += 1;
       this.direction = shown.dir;
       this.target = shown.index;
+      this.playhead = null;
       this.nextDue = plan.nextDue;
       this.view.frameShown(now);
     }

@@ -184,6 +184,26 @@ def test_a_failing_frame_shows_in_the_status_and_the_others_still_work(notebook,
     nb.assert_no_page_errors()
 
 
+def test_past_a_failing_frame_an_animation_drawn_in_order_says_why_nothing_shows(notebook):
+    nb, p = open_player(notebook, "anim = seed(frames=10, fail_at=5)\n%animate anim --sequential")
+    p.slider.fill("4")
+    p.expect_frame(4)
+    p.button("Next frame").click()
+    expect(p.status).to_have_text("frame 5: ValueError: no frame 5 today")
+    p.button("Next frame").click()
+    expect(p.status).to_have_text(
+        "frames after 5 cannot be drawn: this animation is drawn in order and frame 5 "
+        "failed (ValueError: no frame 5 today)"
+    )
+    assert p.shown() == 4
+    p.button("Previous frame").click()  # back from the frame asked for: frame 5, again
+    expect(p.status).to_have_text("frame 5: ValueError: no frame 5 today")
+    p.button("First frame").click()
+    p.expect_frame(0)
+    expect(p.status).to_have_text("")
+    nb.assert_no_page_errors()
+
+
 def test_two_players_do_not_interfere(notebook):
     nb = notebook([SETUP, "a = seed()\n%animate a", "b = seed(frames=30)\n%animate b"])
     for i in range(3):

@@ -277,15 +277,16 @@ def _json_loads(data: bytes) -> Any:
     return json.loads(data)
 
 
-def throwaway_env(base: Path) -> dict[str, str]:
+def throwaway_env(base: Path, python: str = sys.executable) -> dict[str, str]:
     """This process's environment with Jupyter's and IPython's state under ``base``.
 
-    The servers run from this interpreter's environment (``sys.executable``), and its
-    ``bin`` comes first on PATH, so whatever they start by name (``jupyter ...``) is that
-    environment's too: the old-stack run (.venv-oldest) tests its own JupyterLab.
+    The servers run from ``python``'s environment (this interpreter's unless told), and
+    its ``bin`` comes first on PATH, so whatever they start by name (``jupyter ...``) is
+    that environment's too: the old-stack run (.venv-oldest) tests its own JupyterLab,
+    the plain-install run the wheel in ``.venv-plain``.
     """
     env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    env["PATH"] = os.pathsep.join([str(Path(python).parent), env.get("PATH", "")])
     for var, sub in (
         ("JUPYTER_CONFIG_DIR", "config"),
         ("JUPYTER_DATA_DIR", "data"),
@@ -348,18 +349,22 @@ def launch_until_ready(
     )
 
 
-def start_server(base_dir: Path | str, server_extension: bool = True) -> JupyterServer:
+def start_server(
+    base_dir: Path | str, server_extension: bool = True, python: str = sys.executable
+) -> JupyterServer:
     """Start JupyterLab on 127.0.0.1 with its state under ``base_dir``; wait until it answers.
 
     Notebooks live in ``base_dir / "nb"``, the log in ``base_dir / "server.log"``. Lab
     and Notebook 7 expose ``window.jupyterapp`` (for tests and benchmarks only). Raises
     ``HarnessError`` (with the log's tail) if the server does not come up.
     ``server_extension=False``: without the ipyanimagic server extension (TCP_NODELAY).
+    ``python``: the environment the server and its kernels run from (the plain-install
+    run's ``.venv-plain``: ``support/plain.py``).
     """
     base = Path(base_dir)
     root = base / "nb"
     root.mkdir(parents=True, exist_ok=True)
-    env = throwaway_env(base)
+    env = throwaway_env(base, python)
     # Without this a news/update toast covers the page.
     notif = (
         Path(env["JUPYTER_CONFIG_DIR"])
@@ -370,7 +375,7 @@ def start_server(base_dir: Path | str, server_extension: bool = True) -> Jupyter
 
     def command(port: int, token: str) -> list[str]:
         cmd = [
-            sys.executable,
+            python,
             "-m",
             "jupyterlab",
             "--no-browser",

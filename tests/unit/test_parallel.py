@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 
@@ -14,7 +13,6 @@ from support import zoo
 
 import ipyanimagic
 from ipyanimagic.errors import ReportedError
-from ipyanimagic.workers import portable
 
 
 def gone(pid: int, timeout: float = 30.0) -> bool:
@@ -169,15 +167,3 @@ def test_a_users_executor_draws_the_frames_and_is_left_running(players):
             assert np.array_equal(zoo.decoded(frame), saved[i])
         p.close()
         assert executor.submit(int, "7").result(timeout=30) == 7  # still the user's
-
-
-def test_without_cloudpickle_workers_say_what_to_install(players, monkeypatch):
-    monkeypatch.setitem(sys.modules, "cloudpickle", None)
-    _, anim = zoo.line()
-    missing = r"pip install 'ipyanimagic\[parallel\]'"
-    with pytest.raises(portable.ParallelUnavailable, match=missing):
-        ipyanimagic.animate(anim, workers=2)
-    p = ipyanimagic.animate(anim)  # without workers: no copy, so drawn in order
-    players.append(p)
-    assert p.stats()["purity"]["how"] == "no copy"
-    assert "ipyanimagic[parallel]" in p.stats()["purity"]["reason"]
