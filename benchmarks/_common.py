@@ -66,6 +66,26 @@ anim = animation.FuncAnimation(fig, animate, frames={frames}, interval={interval
                                blit={blit})
 """
 
+# An animation that remembers: each frame appends a point to a growing trail (no
+# init_func). Played in order (measured: it remembers), or declared pure=True to compare
+# the in-order path with random access on the same drawing.
+TRAIL_SRC = """\
+fig, ax = plt.subplots(figsize=(6.4, 4.8), dpi=100)
+ax.set(xlim=(-1.1, 1.1), ylim=(-1.1, 1.1))
+trail, = ax.plot([], [], lw=1.5)
+xs, ys = [], []
+
+def animate(i):
+    t = i * 0.05
+    xs.append(np.cos(t) * np.cos(0.31 * t))
+    ys.append(np.sin(t) * np.cos(0.31 * t))
+    trail.set_data(xs[-300:], ys[-300:])
+    return trail,
+
+anim = animation.FuncAnimation(fig, animate, frames={frames}, interval={interval},
+                               blit={blit})
+"""
+
 # key -> label, source template, and the values it is formatted with
 ANIMATIONS: dict[str, dict[str, Any]] = {
     "line640": {"label": "seed line 640x480", "src": LINE_SRC, "dpi": 100},
@@ -77,6 +97,7 @@ ANIMATIONS: dict[str, dict[str, Any]] = {
         "blit": True,
     },
     "imshow640": {"label": "heavy imshow 640x480", "src": IMSHOW_SRC},
+    "trail640": {"label": "trail 640x480 (remembers)", "src": TRAIL_SRC},
 }
 
 

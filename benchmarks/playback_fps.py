@@ -14,6 +14,10 @@ kernel), one after the other in the same run:
   image onto its visible canvas (``drawImage`` wrapped for that canvas);
 - ``ours_workers`` (not in the default run): ``%animate anim --fps 60 --workers 2``,
   played once the player's stats say its frames come from the workers;
+- ``ours_pure`` (not in the default run): ``%animate anim --fps 60 --pure``, random access
+  whatever the animation is: beside ``ours`` on ``trail640`` (an animation that
+  remembers, so ``ours`` draws it in order) it measures the in-order path against the
+  pure one on the same drawing;
 - ``seed``: the post's viewer (``disp_html`` + ``javascript``, unchanged) in a
   ``%%jsexec --html`` cell, its ``kernel.execute("disp._get_frame_data(" + count + ")",
   callbacks)`` answered by the post's ``DisplayAnimation`` (savefig PNG + base64), one
@@ -34,7 +38,12 @@ on a laptop: our player asks for frames at 2x (1280x960 pixels for the 640x480 f
 and ipympl draws at 2x too. Writes ``playback_fps_2x.json``, no plot.
 
     .venv/bin/python benchmarks/playback_fps.py [--seconds 12] [--warmup 3] [--quick]
-        [--anims line640 imshow640] [--impls ours ipympl seed ours_workers] [--ratio 1]
+        [--anims line640 imshow640 trail640] [--impls ours ipympl seed ours_workers ours_pure]
+        [--ratio 1]
+
+The in-order path against random access (README, "Animations that remember"):
+
+    .venv/bin/python benchmarks/playback_fps.py --anims trail640 --impls ours ours_pure
 """
 
 from __future__ import annotations
@@ -53,10 +62,12 @@ import _common  # noqa: E402
 from playwright.sync_api import expect  # noqa: E402
 
 NAME = "playback_fps"
-ANIMS = ("line640", "imshow640")
-IMPLS = ("ours", "ipympl", "seed", "ours_workers")
+ANIMS = ("line640", "imshow640")  # the default run's
+ALL_ANIMS = (*ANIMS, "trail640")
+IMPLS = ("ours", "ipympl", "seed", "ours_workers", "ours_pure")
 DEFAULT_IMPLS = IMPLS[:3]  # what the plot shows
-OURS = ("ours", "ours_workers")  # our player, in the kernel or with workers
+OURS = ("ours", "ours_workers", "ours_pure")  # our player: kernel, workers, declared pure
+GOAL_IN_ORDER = 0.9  # trail640: ours (drawn in order) / ours_pure
 WORKERS = 2
 FPS = 60
 # More frames than a case plays (60 fps x (warm-up + recorded s)), so that no frame is
@@ -154,11 +165,11 @@ setTimeout(nextFrame, 0);
 
 def cells_for(impl: str, anim: str) -> list[str]:
     if impl in OURS:
-        workers = f" --workers {WORKERS}" if impl == "ours_workers" else ""
+        flags = {"ours_workers": f" --workers {WORKERS}", "ours_pure": " --pure"}
         return [
             SETUP.format(backend="%load_ext ipyanimagic\n%matplotlib inline"),
             _common.animation_source(anim, frames=FRAMES, interval=30),
-            f"%animate anim --fps {FPS}{workers}",
+            f"%animate anim --fps {FPS}{flags.get(impl, '')}",
             STATS_CELL,
         ]
     if impl == "ipympl":
@@ -254,10 +265,15 @@ def wait_for_workers(nb: Any, timeout: float = 60) -> str:
         nb.page.wait_for_timeout(500)
 
 
+def _anims(rows: list[dict]) -> list[str]:
+    """The animations of a run, in their order."""
+    return list(dict.fromkeys(r["animation"] for r in rows))
+
+
 def ratios(rows: list[dict]) -> dict:
     by = {(r["animation"], r["impl"]): r for r in rows}
     out = {}
-    for a in ANIMS:
+    for a in _anims(rows):
         ours = by.get((a, "ours"))
         if ours is None:
             continue
@@ -269,7 +285,7 @@ def ratios(rows: list[dict]) -> dict:
             entry["workers_over_raf"] = (
                 workers["events_per_s"] / workers["raf_per_s"] if workers["raf_per_s"] else 0
             )
-        for other in ("ipympl", "seed", "ours_workers"):
+        for other in ("ipympl", "seed", "ours_workers", "ours_pure"):
             if (a, other) in by:
                 fps = by[(a, other)]["events_per_s"]
                 entry[f"ours_over_{other}"] = ours["events_per_s"] / fps if fps else float("inf")
@@ -296,8 +312,9 @@ def table(rows: list[dict]) -> str:
         "ipympl": f"ipympl (interval {1000 / FPS:.1f} ms)",
         "seed": "2013 seed viewer",
         "ours_workers": f"ours (--fps {FPS} --workers {WORKERS})",
+        "ours_pure": f"ours (--fps {FPS} --pure)",
     }
-    for a in ANIMS:
+    for a in _anims(rows):
         ours = by[(a, "ours")]["events_per_s"] if (a, "ours") in by else None
         first = True
         for impl in IMPLS:
@@ -345,6 +362,16 @@ def goals(rows: list[dict], rat: dict) -> list[dict]:
                     "goal": f"--workers {WORKERS} / page rAF rate >= {GOAL_RAF} (4+ cores)",
                     "ratio": r,
                     "met": r >= GOAL_RAF,
+                }
+            )
+        if "ours_over_ours_pure" in rat[a]:
+            r = rat[a]["ours_over_ours_pure"]
+            out.append(
+                {
+                    "animation": a,
+                    "goal": f"in order / --pure >= {GOAL_IN_ORDER}",
+                    "ratio": r,
+                    "met": r >= GOAL_IN_ORDER,
                 }
             )
         if "ours_over_ipympl" not in rat[a]:
@@ -397,7 +424,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seconds", type=float, default=12, help="recorded seconds per case")
     parser.add_argument("--warmup", type=float, default=3, help="seconds played before")
-    parser.add_argument("--anims", nargs="+", choices=ANIMS, default=list(ANIMS))
+    parser.add_argument("--anims", nargs="+", choices=ALL_ANIMS, default=list(ANIMS))
     parser.add_argument("--impls", nargs="+", choices=IMPLS, default=list(DEFAULT_IMPLS))
     parser.add_argument("--ratio", type=float, default=1, help="the page's devicePixelRatio")
     args = _common.parse_args(parser, argv, quick={"seconds": 5.0, "warmup": 1.5})
@@ -467,7 +494,8 @@ def main(argv: list[str] | None = None) -> int:
         "goals": goal_rows,
     }
     subtitle = f"{args.seconds:g} s per case, {machine['nproc']} cores"
-    complete = len(rows) == len(ANIMS) * len(IMPLS) and args.ratio == 1
+    cases = {(r["animation"], r["impl"]) for r in rows}
+    complete = args.ratio == 1 and all((a, i) in cases for a in ANIMS for i in DEFAULT_IMPLS)
     return _common.finish(
         args, NAME, report, (lambda png: plot(rows, png, subtitle)) if complete else None
     )

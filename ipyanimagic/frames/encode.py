@@ -1,20 +1,28 @@
 """Encode an RGBA frame for the page.
 
-PNG is lossless and what a paused player shows; JPEG is 5-10x cheaper to make and send
-for busy frames, so a playing player asks for it (see docs/ARCHITECTURE.md). Pillow is
-already a matplotlib dependency. With the optional ``simplejpeg`` (``pip install
-ipyanimagic[fast]``) JPEG takes RGBA directly, without Pillow's RGB copy: about 1.7x
-faster here.
+PNG is lossless and what a paused player shows, and what an animation that remembers
+keeps of every frame it draws; JPEG is 5-10x cheaper to send for busy frames, so a
+playing player asks for it (see docs/ARCHITECTURE.md). Pillow is already a matplotlib
+dependency. With the optional ``simplejpeg`` (``pip install ipyanimagic[fast]``) JPEG
+takes RGBA directly, without Pillow's RGB copy: about 1.7x faster here.
+
+PNG is written here, not by Pillow: Pillow chooses a row filter per row, which took most
+of its time (21.7 ms for a 1280x960 figure, 19.4 ms even uncompressed); rows without a
+filter, deflated at level 1, take 7.2 ms and came out smaller on figures (61 kB against
+67 kB), whose flat colours deflate well as they are. zlib releases the GIL while it
+works, so the main thread draws meanwhile.
 """
 
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 
 import numpy as np
 from PIL import Image
 
-__all__ = ["FORMATS", "JPEG_ENCODERS", "MIME", "encode"]
+__all__ = ["FORMATS", "JPEG_ENCODERS", "MIME", "encode", "png"]
 
 MIME = {"png": "image/png", "jpeg": "image/jpeg"}
 FORMATS = tuple(MIME)
@@ -43,17 +51,38 @@ def encode(
             colorsubsampling="420",
         )
         return jpeg
+    if fmt == "png":
+        return png(rgba)
     height, width = rgba.shape[:2]
     image = Image.frombuffer(
         "RGBA", (width, height), np.ascontiguousarray(rgba), "raw", "RGBA", 0, 1
     )
     out = io.BytesIO()
-    if fmt == "png":
-        # Level 1: most of the size win of PNG for a fraction of the time of the default.
-        image.save(out, format="PNG", compress_level=1)
-    elif fmt == "jpeg":
+    if fmt == "jpeg":
         # JPEG has no alpha; a figure with a transparent face shows black there.
         image.convert("RGB").save(out, format="JPEG", quality=int(quality))
     else:
         raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     return out.getvalue()
+
+
+_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def png(rgba: np.ndarray, level: int = 1) -> bytes:
+    """A PNG of an (h, w, 4) uint8 array: 8-bit RGBA, no row filter, deflate ``level``."""
+    height, width = rgba.shape[:2]
+    rows = np.empty((height, 1 + width * 4), np.uint8)
+    rows[:, 0] = 0  # filter type 0 (None) before every row
+    rows[:, 1:] = np.asarray(rgba, np.uint8).reshape(height, width * 4)
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)  # 8-bit RGBA, no interlace
+    return (
+        _SIGNATURE
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", zlib.compress(rows.data, level))
+        + _chunk(b"IEND", b"")
+    )

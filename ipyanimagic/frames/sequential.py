@@ -24,8 +24,8 @@ from __future__ import annotations
 import io
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import Future
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -45,6 +45,25 @@ __all__ = ["InOrder", "Superseded"]
 IN_FLIGHT = MAX_BATCH * MAX_WINDOW
 #: Seconds of drawing per slice of a run ahead, before the loop answers other requests.
 SLICE_S = 0.05
+
+
+_keeper: ThreadPoolExecutor | None = None
+_keeper_lock = threading.Lock()
+
+
+def keeper_pool() -> ThreadPoolExecutor:
+    """One thread that makes the lossless copies of frames drawn in order, for all
+    players: beside the encoder thread, so that a playing page's JPEG never waits behind
+    a PNG (a 1280x960 PNG takes 3x its JPEG)."""
+    global _keeper
+    with _keeper_lock:
+        if _keeper is None:
+            _keeper = ThreadPoolExecutor(1, thread_name_prefix="ipyanimagic-keep")
+        return _keeper
+
+
+#: A request for a frame: format, quality, scale, and the future that answers it.
+Want = tuple[str, int, float, Future[EncodedFrame]]
 
 
 class Superseded(RuntimeError):
@@ -79,7 +98,7 @@ class InOrder:
         #: The animation is known to remember: these frames are the only ones there are.
         self.final = False
         self._png: dict[int, Future[EncodedFrame]] = {}  # kept frames being encoded
-        self._waiting: dict[int, list[tuple[str, int, float, Future[EncodedFrame]]]] = {}
+        self._waiting: dict[int, list[Want]] = {}
         self._goal = -1
         self._scheduled = False
         self._started_at = 0.0
@@ -94,7 +113,9 @@ class InOrder:
         if index < self.next:
             return self._kept(index, fmt, quality, scale)
         if index == self.next and self._goal < index:
-            return self._as(self._draw_one(scale), fmt, quality, scale)
+            drawn: Future[EncodedFrame] = Future()
+            self._draw_one(scale, [(fmt, quality, scale, drawn)])
+            return drawn
         waiter: Future[EncodedFrame] = futures.Driven(self._run_here)
         self._waiting.setdefault(index, []).append((fmt, quality, scale, waiter))
         self._go_to(index, scale)
@@ -112,12 +133,27 @@ class InOrder:
 
     # -- the run -----------------------------------------------------------------------
 
-    def _draw_one(self, scale: float) -> Future[EncodedFrame]:
-        """Draw frame ``next`` (main thread) at ``scale``, keep it; the future of its PNG."""
+    def _draw_one(self, scale: float, wants: Sequence[Want] = ()) -> Future[EncodedFrame]:
+        """Draw frame ``next`` (main thread) at ``scale``, keep it; the future of its PNG.
+
+        ``wants``: requests for this frame, answered from the pixels drawn. One in another
+        format at this scale (JPEG while playing) is encoded from them first, before the
+        lossless copy: no PNG decoded again, and the reply goes out first.
+        """
         index = self.next
         pixels = self.pipeline.render(index, scale)
         self.next = index + 1
-        png = encoder_pool().submit(self._keep, pixels)
+        later = []
+        for want in wants:
+            fmt, quality, wanted, waiter = want
+            if fmt != "png" and wanted == pixels.scale:
+                job = encoder_pool().submit(self.pipeline.encode, pixels, fmt, quality)
+                futures.forward(job, waiter)
+            else:
+                later.append(want)
+        png = keeper_pool().submit(self._keep, pixels)
+        for fmt, quality, wanted, waiter in later:
+            futures.forward(self._as(png, fmt, quality, wanted), waiter)
         self._png[index] = png
         png.add_done_callback(lambda _f: self._png.pop(index, None))
         return png
@@ -234,7 +270,7 @@ class InOrder:
         while self.next <= self._goal and not self.closed:
             index = self.next
             try:
-                png = self._draw_one(self._goal_scale)
+                self._draw_one(self._goal_scale, self._waiting.get(index, ()))
             except BaseException as exc:  # an interrupt too: this runs as a loop callback
                 # Frame `index` failed: its requests and those past it get the error
                 # (naming frame `index`, the one the page should show as failed), the
@@ -247,8 +283,7 @@ class InOrder:
                         waiter.set_exception(exc)
                 self._on_note("")
                 return
-            for fmt, quality, scale, waiter in self._waiting.pop(index, []):
-                futures.forward(self._as(png, fmt, quality, scale), waiter)
+            self._waiting.pop(index, None)  # answered by _draw_one
             if time.perf_counter() >= deadline:
                 break
         if self.next <= self._goal:

@@ -47,3 +47,18 @@ def test_jpeg_is_close_and_compressed(frame, encoder):
 def test_an_unknown_format_is_refused(frame):
     with pytest.raises(ValueError, match="gif"):
         encode(frame, "gif")
+
+
+def test_png_keeps_transparency_and_every_value_exactly():
+    rng = np.random.default_rng(7)
+    rgba = rng.integers(0, 256, (37, 53, 4), dtype=np.uint8)  # odd sizes, any alpha
+    assert (decode(encode(rgba, "png")) == rgba).all()
+    view = rgba[::2, 1:]  # not contiguous: encoded as it looks
+    assert (decode(encode(view, "png")) == view).all()
+
+
+def test_png_of_a_figure_is_small(frame):
+    flat = np.zeros((480, 640, 4), np.uint8)
+    flat[..., :3], flat[..., 3] = 255, 255
+    flat[100:110, :, :3] = (31, 119, 180)  # a line across a white figure
+    assert len(encode(flat, "png")) < 10_000
