@@ -47,6 +47,11 @@ class FuncAnimationParts:
     save_count: int | None
     #: Whether ``frames`` was an int or a sized sequence (so ``save_count`` is its length).
     sized: bool
+    #: Whether ``make_iter`` is the user's (a generator function, any callable) or
+    #: ``itertools.count``: a copy of it makes a sequence of its own. matplotlib's
+    #: adapter of an iterable (an iterator, a generator object) holds the animation and
+    #: that one iterable: not for a copy.
+    own_sequences: bool
     func: Callable[..., Any]
     fargs: tuple[Any, ...]
     init_func: Callable[[], Any] | None
@@ -101,11 +106,13 @@ class _FigureInternals(Protocol):
 def func_animation_parts(anim: FuncAnimation) -> FuncAnimationParts:
     internals = cast(_FuncAnimationInternals, anim)
     make_iter = internals._iter_gen
+    adapter = _is_adapter(make_iter)
     return FuncAnimationParts(
         figure=internals._fig,
         make_iter=make_iter,
         save_count=internals._save_count,
-        sized=_is_sized(make_iter),
+        sized=adapter and _is_sized(make_iter),
+        own_sequences=not adapter,
         func=internals._func,
         fargs=tuple(internals._args or ()),
         init_func=internals._init_func,
@@ -115,12 +122,21 @@ def func_animation_parts(anim: FuncAnimation) -> FuncAnimationParts:
     )
 
 
+def _is_adapter(make_iter: Callable[[], Iterator[Any]]) -> bool:
+    """Whether ``make_iter`` is one matplotlib's ``FuncAnimation`` made of ``frames``
+    (an int or an iterable), not the user's callable nor ``itertools.count``."""
+    return getattr(make_iter, "__module__", None) == FuncAnimation.__module__ and (
+        getattr(make_iter, "__qualname__", "").startswith("FuncAnimation.__init__.")
+    )
+
+
 def _is_sized(make_iter: Callable[[], Iterator[Any]]) -> bool:
     """Whether matplotlib made ``make_iter`` from an int or a sized iterable.
 
     matplotlib: int -> ``lambda: iter(range(n))``; a sized iterable -> ``lambda:
     iter(frames)`` (with repeat=True, a generator function holding it as a default
-    argument). A generator function or ``itertools.count`` is not sized.
+    argument). Only asked of those (``_is_adapter``): a generator function of the user's
+    whose closure holds a number or a list is not sized.
     """
     if make_iter is itertools.count:
         return False

@@ -14,20 +14,32 @@ so that earlier frames can be shown again; at most ``save_count`` items are kept
 matplotlib argument that bounds how many frames of such an animation are saved; default
 here 1000). Frames past that bound do not exist for the player.
 
-The frame function is called as ``Animation.save`` calls it: before the first frame,
-the init draw (``init_func()``, or when there is none the frame function on the first
-frame's data, as matplotlib's ``_init_draw`` does), then each frame. For an animation
-whose frames depend on the ones before (a func that appends to a line, say) only the
-frames drawn in that order are right; ``sequential.py`` keeps to it, and ``purity.py``
-measures whether an animation needs it. :meth:`FrameSource.portable` makes the copy
-those two and the workers use (pickled with cloudpickle).
+The frame function is called, and generators made and pulled, as ``Animation.save``
+does: first the init draw, ``init_func()``, or when there is none the frame function on
+the first item of a *fresh* sequence (matplotlib's ``_init_draw``:
+``next(self.new_frame_seq())``); then the frames, from another fresh sequence made after
+the init draw, each item pulled just before its frame is drawn (``new_saved_frame_seq``,
+``_draw_next_frame``). A generator often shares state with the frame function (one
+random generator, the gallery's strip chart): an item pulled ahead of its frame, or a
+sequence made in another order, moves that state under the frame function and changes
+every frame after it. So nothing here pulls the user's generator ahead of drawing but a
+jump (random access, which only a pure animation gets), :meth:`FrameSource.exhaust` (the
+count, for an export) and :meth:`FrameSource.learn` (data for workers; the copy of an
+iterator given as ``frames``, which cannot travel); even then the init draw's item is
+pulled first.
+
+For an animation whose frames depend on the ones before (a func that appends to a line,
+say) only the frames drawn in that order are right; ``sequential.py`` keeps to it, and
+``purity.py`` measures whether an animation needs it. :meth:`FrameSource.portable`
+makes the copy those two and the workers use (pickled with cloudpickle): it carries the
+frame data known so far and the generator function, and pulls the rest on its own copy
+of it, never on the user's.
 """
 
 from __future__ import annotations
 
 import itertools
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from matplotlib.animation import Animation, ArtistAnimation, FuncAnimation
@@ -35,6 +47,7 @@ from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 
 from ..mplcompat import artist_animation_parts, func_animation_parts, is_stopped
+from .data import FrameData, FrameOutOfRange, SequenceData
 
 __all__ = [
     "DEFAULT_MAX_GENERATED",
@@ -52,92 +65,22 @@ class FrameSourceError(ValueError):
     """The object cannot be played; the message says what was expected."""
 
 
-class FrameOutOfRange(IndexError):
-    """A frame index past the end (or before the start) of the animation."""
-
-
-class _FrameData:
-    """Frame data with random access, pulling a generator only as far as needed."""
-
-    def __init__(
-        self, make_iter: Callable[[], Iterator[Any]], limit: int | None, known: int | None
-    ) -> None:
-        self._lock = threading.Lock()
-        self._seen: list[Any] = []
-        self._iter: Iterator[Any] | None = None
-        self._make_iter = make_iter
-        self._limit = limit
-        self._count = known
-
-    @property
-    def count(self) -> int | None:
-        """Number of frames if known (a sequence, or an exhausted generator), else None."""
-        return self._count
-
-    @property
-    def known(self) -> int:
-        """Frames whose data is known so far."""
-        return self._count if self._count is not None else len(self._seen)
-
-    def get(self, index: int) -> Any:
-        with self._lock:
-            if self._iter is None:
-                self._iter = self._make_iter()
-            while len(self._seen) <= index:
-                if self._limit is not None and len(self._seen) >= self._limit:
-                    self._finish()
-                    break
-                try:
-                    self._seen.append(next(self._iter))
-                except StopIteration:
-                    self._finish()
-                    break
-            if index >= len(self._seen):
-                raise FrameOutOfRange(f"frame {index} is out of range (0..{len(self._seen) - 1})")
-            return self._seen[index]
-
-    def _finish(self) -> None:
-        self._count = len(self._seen)
-
-    def known_items(self) -> list[Any]:
-        """The frame data known so far (all of it once the count is known)."""
-        with self._lock:
-            return list(self._seen)
-
-
-class _SequenceData(_FrameData):
-    def __init__(self, seq: Sequence[Any]):
-        super().__init__(lambda: iter(seq), None, len(seq))
-        self._sequence = seq
-
-    def get(self, index: int) -> Any:
-        if not 0 <= index < len(self._sequence):
-            raise FrameOutOfRange(f"frame {index} is out of range (0..{len(self._sequence) - 1})")
-        return self._sequence[index]
-
-    def known_items(self) -> list[Any]:
-        return list(self._sequence)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # The lock and the iterator factory stay behind; the sequence is the data.
-        return (_SequenceData, (self._sequence,))
-
-
 class FrameSource:
     """One animation, as the player sees it: a figure and 'draw frame i'."""
 
     def __init__(
         self,
         figure: Figure,
-        # Takes a frame's data (what ``_FrameData.get`` returns), not its index.
+        # Takes a frame's data (what ``FrameData.get`` returns), not its index.
         draw: Callable[[Any], Sequence[Artist] | None],
-        data: _FrameData,
+        data: FrameData,
         *,
         interval: float = 200.0,
         repeat: bool = True,
         blit: bool = False,
         init: Callable[[], Any] | None = None,
         animation: Animation | None = None,
+        first: tuple[Any, ...] | None = None,
     ) -> None:
         self.figure = figure
         self._draw = draw
@@ -147,6 +90,11 @@ class FrameSource:
         self.blit = bool(blit)
         self._init = init
         self._initialized = False
+        #: The init draw's data (without ``init_func``): ``(item,)``, ``()`` for an empty
+        #: sequence, None until pulled. Pulled at the init draw, or before it when frame
+        #: data is pulled first (save pulls the init draw's sequence first); an init draw
+        #: again (a copy's restart) draws the same item, pulling nothing.
+        self._first: tuple[Any, ...] | None = first
         self.animation = animation
 
     @property
@@ -169,9 +117,14 @@ class FrameSource:
         return index
 
     def exhaust(self) -> int:
-        """Pull generated frame data to its end (bounded by ``save_count``); the count."""
+        """Pull generated frame data to its end (bounded by ``save_count``); the count.
+
+        Ahead of drawing (the export needs the count): the init draw's item is pulled
+        first, as save pulls it, but a frame function sharing the generator's state sees
+        it moved before frame 0."""
         i = self.known
         while self.count is None:
+            self._pulling_ahead()
             try:
                 self._data.get(i)
             except FrameOutOfRange:
@@ -187,25 +140,59 @@ class FrameSource:
     def draw(self, index: int) -> list[Artist]:
         """Put the figure in the state of frame ``index``; return the artists it changed.
 
-        The first call makes the init draw first, as ``Animation.save`` does.
+        The first call makes the init draw first, as ``Animation.save`` does; then the
+        frame's data is pulled (a generator: just now, for a frame drawn in order).
         """
         self.check_index(index)
-        data = self._data.get(index)
         if not self._initialized:
-            self._initialized = True
-            if self._init is not None:
-                self._init()
-            else:
-                # matplotlib's _init_draw without an init_func: the frame function on
-                # the first frame's data, drawn but not saved.
-                self._draw_data(self._data.get(0))
+            self._init_draw()
+        data = self._data.get(index)
         artists = self._draw_data(data)
         return list(artists) if artists else []
 
+    def _init_draw(self) -> None:
+        """matplotlib's ``_init_draw``: ``init_func()``, or without one the frame
+        function on the first item of a fresh sequence, drawn but not saved."""
+        self._initialized = True
+        if self._init is not None:
+            self._init()
+            return
+        if self._first is None:
+            self._first = self._data.first()
+        if self._first:  # an empty sequence: matplotlib warns and skips the init draw
+            self._draw_data(self._first[0])
+
+    def _pulling_ahead(self) -> None:
+        """Frame data is pulled before the init draw: pull the init draw's item first,
+        as save does (it makes and pulls that sequence before the frames' one)."""
+        if (
+            not self._initialized
+            and self._init is None
+            and self._first is None
+            and self._data.generated
+        ):
+            self._first = self._data.first()
+
     def pull(self, count: int) -> int:
-        """Learn the data of the first ``count`` frames (a generator is pulled that far,
-        no further); the frames known."""
+        """How many of the first ``count`` frames a copy made now (:meth:`portable`) can
+        draw: for a generator, the copy pulls its own copy of it, and the user's is not
+        advanced (an item pulled ahead of its frame moves state the frame function may
+        share). An iterator given as ``frames`` (a generator object, not a function)
+        cannot travel: its items are pulled that far here (:meth:`learn`) for the copy.
+        The frames known, or that a copy may draw."""
+        data = self._data
+        if data.generated and data.own_sequences and self.count is None:
+            limit = data.limit
+            return max(self.known, count if limit is None else min(count, limit))
+        return self.learn(count)
+
+    def learn(self, count: int) -> int:
+        """Learn the data of the first ``count`` frames: a generator is pulled that far
+        (after the init draw's item), no further; the frames known. What a copy needs
+        for workers drawing the user's own data (pulled ahead of drawing: for an
+        animation known to be pure)."""
         for i in range(self.known, count):
+            self._pulling_ahead()
             try:
                 self._data.get(i)
             except FrameOutOfRange:
@@ -213,22 +200,27 @@ class FrameSource:
         return self.known
 
     def restart(self) -> None:
-        """Make the next draw start with the init draw again (the purity check's copy)."""
+        """Make the next draw start with the init draw again (the purity check's copy,
+        a worker's); on the same data as the first time."""
         self._initialized = False
 
     def portable(self) -> FrameSource:
         """A copy's blueprint: figure, frame function, init and the frame data known
         now, without the matplotlib ``Animation`` (its timer cannot travel). Pickle it
         with cloudpickle (``workers/portable.py``); unpickled, it is an independent animation
-        whose calls move none of this one's state."""
+        whose calls move none of this one's state. A generator function travels too: the
+        copy pulls the frame data it does not know from its own sequences, as save
+        would from the state the copy was taken in (the init draw's item, once pulled
+        here, travels with it)."""
         copy = FrameSource(
             self.figure,
             self._draw,
-            _SequenceData(self._data.known_items()),
+            self._data.for_copy(),
             interval=self.interval,
             repeat=self.repeat,
             blit=self.blit,
             init=self._init,
+            first=self._first,
         )
         return copy
 
@@ -238,11 +230,17 @@ class FrameSource:
 
 def _func_animation_source(anim: FuncAnimation) -> FrameSource:
     parts = func_animation_parts(anim)
-    data: _FrameData
+    data: FrameData
     if parts.save_count is not None and parts.sized:
-        data = _SequenceData(list(itertools.islice(parts.make_iter(), parts.save_count)))
+        # matplotlib's adapter of an int or a sized iterable: no state, read at once.
+        data = SequenceData(list(itertools.islice(parts.make_iter(), parts.save_count)))
     else:
-        data = _FrameData(parts.make_iter, parts.save_count or DEFAULT_MAX_GENERATED, None)
+        data = FrameData(
+            parts.make_iter,
+            parts.save_count or DEFAULT_MAX_GENERATED,
+            None,
+            own_sequences=parts.own_sequences,
+        )
     func, fargs = parts.func, parts.fargs
 
     def draw(frame_data: Any) -> Sequence[Artist] | None:
@@ -281,7 +279,7 @@ def _artist_animation_source(anim: ArtistAnimation) -> FrameSource:
     return FrameSource(
         parts.figure,
         draw,
-        _SequenceData(frames),
+        SequenceData(frames),
         interval=parts.interval,
         repeat=parts.repeat,
         blit=parts.blit,
@@ -329,7 +327,7 @@ def frame_source(
         return FrameSource(
             fig,
             lambda data: obj(data, *extra),
-            _SequenceData(seq),
+            SequenceData(seq),
             interval=interval,
             repeat=repeat,
             init=init_func,

@@ -20,7 +20,7 @@ from PIL import Image
 
 from ..esm import export_page
 from ..frames.cache import index_ranges
-from ..frames.pipeline import FramePipeline
+from ..frames.source import FrameOutOfRange
 from ..limits import EXPORT_SCALE_DEFAULT
 from .options import check_format, check_quality, check_scale
 from .progress import progress_bar
@@ -35,13 +35,29 @@ class ExportError(ValueError):
     """The export cannot be made as asked; the message says why and what to change."""
 
 
-def _frames_to_export(pipeline: FramePipeline, which: str) -> list[int]:
+def _frames_to_export(player: Player, which: str, scale: float) -> list[int]:
+    """The frames to write, the verdict settled first (``scale``: the export's, at which
+    an animation that remembers draws the frames it had not drawn yet)."""
+    pipeline = player.pipeline
     if pipeline.closed:
         raise ExportError("this player was closed")
     if which == "cached":
         return pipeline.cached_indices()
     if which != "all":
         raise ExportError(f"frames must be 'all' or 'cached', not {which!r}")
+    supply = player.supply
+    supply.settle()
+    if not supply.verdict.pure:
+        # The count of a generator, learnt by drawing in order to its end (the frames are
+        # written from those): pulled ahead of drawing, a generator that shares state with
+        # the frame function would move it under every frame, as save never does.
+        source, i = pipeline.source, pipeline.source.known
+        while source.count is None:
+            try:
+                supply.frame_now(i, "png", 0, scale)
+            except FrameOutOfRange:
+                break
+            i += 1
     # A generator is pulled to its end (bounded by save_count) to learn the count.
     return list(range(pipeline.exhaust()))
 
@@ -73,11 +89,10 @@ def offline_player(player: Player, ask: Offline) -> tuple[dict[str, Any], dict[s
     q = check_quality(player.quality if ask.quality is None else ask.quality, ExportError)
     scale = check_scale(ask.scale, ExportError)
     pipeline = player.pipeline
-    indices = _frames_to_export(pipeline, ask.frames)
+    indices = _frames_to_export(player, ask.frames, scale)
     # Frames come the way the player makes them (supply.py): an animation that
     # remembers in order (kept frames read back), a pure one from its workers if any.
     supply = player.supply
-    supply.settle()
     if not indices:
         raise ExportError("there are no frames to export (frames='cached' before playing?)")
     # Estimate from the first and a middle frame: base64 adds a third.
@@ -177,16 +192,15 @@ def save_movie(
             + "; .gif works with Pillow"
         )
     pipeline = player.pipeline
-    indices = _frames_to_export(pipeline, "all")
+    scale = (dpi / pipeline.base_dpi) if dpi else 1.0
+    indices = _frames_to_export(player, "all", scale)
     figure = pipeline.source.figure
     # matplotlib's stubs say fps: int; its writers take any positive number (ffmpeg's -r,
     # Pillow's frame duration), and the player's fps is a float.
     writer = animation.writers[writer_name](fps=fps or player.fps)  # type: ignore[arg-type]
     supply = player.supply
-    supply.settle()
     if supply.mode != "kernel":
         # In order (kept frames) or from the workers: the writer gets their pixels.
-        scale = (dpi / pipeline.base_dpi) if dpi else 1.0
         made = supply.frames_in_order(indices, "png", 0, scale)
         pixels = (_rgba(next(made).data) for _ in indices)
         write_pixels(writer, out, progress_bar(pixels, f"saving {out.name}", enabled=progress))

@@ -103,8 +103,11 @@ class FrameSupply:
             self._settled()
             return
         source = self.pipeline.source
-        # Frame data travels with the copy: from a generator, as far as the check needs,
-        # or with workers, up to GENERATED_FOR_WORKERS items (later frames: the kernel).
+        # Frame data travels with the copy, which pulls a generator on its own copy of it
+        # (the check's frames); workers of an animation said to be pure draw the user's
+        # own data, up to GENERATED_FOR_WORKERS items (later frames: the kernel).
+        if self._wants_workers and self.verdict.pure:
+            source.learn(GENERATED_FOR_WORKERS)
         known = source.pull(GENERATED_FOR_WORKERS if self._wants_workers else PROBES)
         self._shipped = known
         try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 import matplotlib
@@ -173,6 +174,79 @@ def generator_state() -> tuple[Figure, Any]:
         return (ln,)
 
     return fig, animation.FuncAnimation(fig, step, frames=data, save_count=FRAMES)
+
+
+STRIP = 36
+
+
+def strip_chart(
+    *,
+    init: bool = False,
+    cache_frame_data: bool = False,
+    shared: bool = False,
+    trail: bool = True,
+    log: list[Any] | None = None,
+    rng: np.random.Generator | None = None,
+) -> tuple[Figure, Any]:
+    """matplotlib's strip-chart / oscilloscope gallery pattern: ``frames=emit``, a
+    generator function that yields ``(t, y)`` forever, ``y`` from one random generator
+    (a module-level ``rng`` in the gallery; here a closure over it), ``save_count``
+    bounding it. The frame function appends each pair to lists and draws them as a line
+    (``trail``; ``trail=False`` draws the latest pair alone: pure). ``shared``: the frame
+    function draws from the same random generator too. ``log``: each generator's
+    creation and pull, the init draw and each call of the frame function, in order;
+    ``rng``: the random generator (default: seeded 19680801, as in the gallery)."""
+    fig = plt.figure(figsize=(3.2, 2.4), dpi=72)
+    ax = fig.add_subplot(xlim=(-1, STRIP), ylim=(-0.1, 1.5))
+    (ln,) = ax.plot([], [], "-o", ms=2, lw=1)
+    if rng is None:
+        rng = np.random.default_rng(19680801)
+    ts: list[float] = []
+    ys: list[float] = []
+    # emit's closure holds the generator and this record only (no list, no number), as
+    # a module-level emit over a module-level rng would.
+    record = SimpleNamespace(events=log if log is not None else [], made=0)
+
+    def emit():
+        record.made += 1
+        serial = record.made
+        record.events.append(("generator", serial))
+        t = 0
+        while True:
+            y = rng.uniform()
+            record.events.append(("pull", serial, t))
+            yield t, y
+            t += 1
+
+    def start():
+        record.events.append(("init",))
+        ts.clear()
+        ys.clear()
+        ln.set_data([], [])
+        return (ln,)
+
+    def update(datum):
+        t, y = datum
+        record.events.append(("frame", t))
+        if shared:
+            y += 0.4 * rng.uniform()
+        if trail:
+            ts.append(t)
+            ys.append(y)
+            ln.set_data(ts, ys)
+        else:
+            ln.set_data([t], [y])
+        return (ln,)
+
+    return fig, animation.FuncAnimation(
+        fig,
+        update,
+        frames=emit,
+        init_func=start if init else None,
+        save_count=STRIP,
+        cache_frame_data=cache_frame_data,
+        interval=50,
+    )
 
 
 PURE: dict[str, Maker] = {
