@@ -1,18 +1,35 @@
-"""A player that plays where there is no kernel, carried by its own notebook output.
+"""A player that plays where there is no kernel, carried by its own notebook outputs.
 
 Opt-in (``player.embed()``, ``animate(..., embed=True)``, ``%animate --embed``): the
-player's display bundle then also carries a ``text/html`` fragment with the exported
-file's player (same engine, the offline bridge) and the frames in it, so that a saved
-notebook played back without a kernel (``jupyter nbconvert --to html``, nbviewer) shows
-a player that plays, instead of a picture of the first frame.
+player's display then also carries the exported file's player (same engine, the offline
+bridge) and its frames, so that a saved notebook shown without a kernel
+(``jupyter nbconvert --to html``, nbviewer, Jupyter Book, nbsphinx) shows a player that
+plays, instead of a picture of the first frame.
 
-Why ``text/html`` and not the saved widget state: nbconvert's HTML exporter renders a
-widget output only when the notebook's metadata holds that widget's state, and then
-with the widget manager loaded from a CDN (no network, no player); a notebook saved
-from JupyterLab or Notebook 7 holds none by default ("Save Widget State Automatically"
-is off), and nbconvert then falls back to the next type of the bundle in its order:
-``text/html``. A live front end prefers the widget view to ``text/html``, so in a
-running notebook the live widget shows, never both.
+Why two outputs. A viewer without a kernel renders one type of each output. nbconvert's
+HTML exporter renders the widget view only when the notebook's metadata holds that
+widget's state, and then through ``@jupyter-widgets/html-manager`` loaded from a CDN,
+which runs the widget's own code with no kernel behind it (online: a player waiting for
+a kernel forever; offline: nothing at all); the output's ``text/html`` is then not in
+the page. Without that state it falls back to the next type of the bundle: ``text/html``.
+Whether the state is there is decided after the cell ran (``nbconvert --execute`` and
+nbclient store it by default, as Jupyter Book and nbsphinx builds do; JupyterLab and
+Notebook 7 do not, "Save Widget State Automatically" being off), so the display works
+either way:
+
+- the player's own output (``Player._repr_mimebundle_``): the widget view, the poster
+  PNG, and as ``text/html`` only the *place* of the kernel-less player, which names
+  the widget's model and shows the poster until a script mounts a player there;
+- right after it, the *carrier* (``text/html``, rendered by every viewer): the frames
+  as JSON, the styles and the script (embed_page.js), which mounts a player in every
+  place of its model, or where the viewer rendered the widget view instead, next to
+  that view's ``<script type="application/vnd.jupyter.widget-view+json">``. Its own
+  output row is hidden. The data is in the notebook once.
+
+In a live front end (JupyterLab, Notebook 7, Voila) the first output is the live widget
+and the carrier finds neither a place nor a view script: nothing else shows. Where the
+html-manager renders the widget view from saved state, the view makes way for the
+kernel-less copy (``Player.embed_id``, player_widget.js).
 
 The same size estimate and limit (``max_mb``) as ``save_html``; frames at ``scale=1``
 by default (the figure's own pixels) since they live inside the notebook.
@@ -21,6 +38,7 @@ by default (the figure's own pixels) since they live inside the notebook.
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..esm import controls_html, embed_module, player_css
@@ -30,10 +48,27 @@ from .export import Offline, offline_player
 if TYPE_CHECKING:
     from .widget import Player
 
-__all__ = ["EMBED_SCALE", "embed_fragment", "embed_player"]
+__all__ = [
+    "EMBED_SCALE",
+    "Embedded",
+    "display_embedded",
+    "embed_carrier",
+    "embed_place",
+    "embed_player",
+]
 
 #: Pixels per figure pixel of embedded frames (save_html's default is 2).
 EMBED_SCALE = 1.0
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """The two ``text/html`` parts of an embedded player's display (player/embed.html)."""
+
+    #: the player's own output: where the kernel-less player goes, the poster until then
+    place: str
+    #: the output after it: the data, the styles and the script
+    carrier: str
 
 
 def embed_player(
@@ -62,24 +97,47 @@ def embed_player(
         poster_b64 = base64.b64encode(png).decode("ascii")
     else:
         poster_b64 = poster["data"]
-    player._embedded_html = embed_fragment(
-        label=player.label, state=state, frames=embedded, poster=poster_b64
+    model_id = player.model_id
+    player._embedded = Embedded(
+        place=embed_place(model_id=model_id, label=player.label, poster=poster_b64),
+        carrier=embed_carrier(model_id=model_id, state=state, frames=embedded),
     )
+    player.embed_id = model_id
 
 
-def embed_fragment(
-    *, label: str, state: dict[str, object], frames: dict[str, object], poster: str
-) -> str:
-    """The ``text/html`` fragment (player/embed.html): poster, data as JSON, styles, script.
+def embed_place(*, model_id: str, label: str, poster: str) -> str:
+    """The player's own ``text/html``: where the kernel-less player of ``model_id`` goes,
+    and until then (or where no script runs) ``poster``, a base64 PNG of the start frame."""
+    return render("player/embed.html", part="place", model_id=model_id, label=label, poster=poster)
 
-    ``state`` and ``frames`` as ``export_page`` takes them; ``poster``: base64 PNG of
-    the start frame, shown until the script runs or where scripts do not run.
+
+def embed_carrier(*, model_id: str, state: dict[str, object], frames: dict[str, object]) -> str:
+    """The ``text/html`` of the output after the player's: data as JSON, styles, script.
+
+    ``state`` and ``frames`` as ``export_page`` takes them; ``model_id``: the widget's,
+    which its place and its widget view name.
     """
     return render(
         "player/embed.html",
-        label=label,
-        poster=poster,
-        data={"state": state, "frames": frames, "controls": controls_html()},
+        part="carrier",
+        data={"model": model_id, "state": state, "frames": frames, "controls": controls_html()},
         css=player_css(),
         module=embed_module(),
     )
+
+
+def display_embedded(player: Player) -> None:
+    """Display an embedded player: its own output, then the carrier (``_ipython_display_``).
+
+    IPython passes no ``display()`` options to ``_ipython_display_``: a ``display_id``
+    or ``include`` given with the player is not applied.
+    """
+    from IPython.display import publish_display_data
+
+    bundle = player._repr_mimebundle_()
+    if bundle is None:
+        return
+    data, metadata = bundle
+    publish_display_data(data, metadata)
+    if player._embedded is not None and not player.pipeline.closed:
+        publish_display_data({"text/html": player._embedded.carrier})

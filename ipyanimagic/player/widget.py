@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
@@ -26,7 +27,7 @@ from ..frames.purity import Purity
 from ..frames.source import FrameSource
 from ..limits import CACHE_MB_DEFAULT, LOOP_MODES, PLAYER_FORMATS, QUALITY_DEFAULT
 from . import ownership
-from .embed import embed_player
+from .embed import Embedded, display_embedded, embed_player
 from .export import export_html, save_movie
 from .options import check_batch, check_format, check_quality, check_scale, page_report
 from .supply import FrameSupply
@@ -64,6 +65,11 @@ class Player(BridgeWidget):
     ).tag(sync=True)
     poster = traitlets.Bytes(
         b"", help="PNG of the start frame, sent with the display: no round trip for it"
+    ).tag(sync=True)
+    embed_id = traitlets.Unicode(
+        "",
+        help="with embed(): this widget's model id, which marks the kernel-less copy in its "
+        "display; where that copy plays (no kernel), the widget's view makes way for it",
     ).tag(sync=True)
 
     def __init__(
@@ -241,10 +247,19 @@ class Player(BridgeWidget):
             **(metadata or {}),
             "image/png": {"width": meta["width"], "height": meta["height"]},
         }
-        if self._embedded_html is not None:
-            # embed(): a player that plays without a kernel, for nbconvert / nbviewer.
-            data["text/html"] = self._embedded_html
+        if self._embedded is not None:
+            # embed(): where a player that plays without a kernel goes (nbconvert's HTML,
+            # nbviewer); its data and script follow in a second output (embed.py).
+            data["text/html"] = self._embedded.place
         return data, metadata
+
+    @property
+    def _ipython_display_(self) -> Callable[[], None] | None:
+        """With embed(): IPython displays the player as two outputs (embed.py); without,
+        None, and IPython uses ``_repr_mimebundle_`` as for any widget."""
+        if self._embedded is None:
+            return None
+        return lambda: display_embedded(self)
 
     # -- export --------------------------------------------------------------------
 
@@ -255,7 +270,7 @@ class Player(BridgeWidget):
     #: ``player.embed(frames="all", *, format, quality, max_mb, scale)``: the display
     #: also carries a player that plays without a kernel (embed.py)
     embed = embed_player
-    _embedded_html: str | None = None
+    _embedded: Embedded | None = None
 
     # -- life cycle --------------------------------------------------------------
 
