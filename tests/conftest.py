@@ -184,14 +184,9 @@ def kernel() -> Iterator[Any]:
 
 
 def _running_server(base: Path, server_extension: bool = True) -> Iterator[lab.JupyterServer]:
-    try:
-        server = lab.start_server(base, server_extension=server_extension)
-    except lab.HarnessError as e:
-        pytest.fail(str(e), pytrace=False)
-    try:
-        yield server
-    finally:
-        lab.stop_server(server)
+    yield from lab.serving(
+        lambda: lab.start_server(base, server_extension=server_extension), lab.stop_server
+    )
 
 
 @pytest.fixture(scope="session")

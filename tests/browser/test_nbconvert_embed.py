@@ -236,14 +236,8 @@ def test_a_running_notebook_shows_the_live_widget_only(notebook, app):
 
 @pytest.fixture(scope="module")
 def voila_server(tmp_path_factory) -> Iterator[voila.VoilaServer]:
-    try:
-        server = voila.start_voila(tmp_path_factory.mktemp("voila"))
-    except lab.HarnessError as e:
-        pytest.fail(str(e), pytrace=False)
-    try:
-        yield server
-    finally:
-        voila.stop_voila(server)
+    base = tmp_path_factory.mktemp("voila")
+    yield from lab.serving(lambda: voila.start_voila(base), voila.stop_voila)
 
 
 def test_a_voila_dashboard_shows_the_live_widget_only(voila_server, browser):

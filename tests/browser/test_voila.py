@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 from support import voila
-from support.lab import HarnessError
+from support.lab import serving
 from support.player import PlayerView
 from support.seed import SEED_CELL
 
@@ -31,14 +31,8 @@ SETUP = LOAD + "\n" + SEED_CELL
 
 @pytest.fixture(scope="module")
 def voila_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[voila.VoilaServer]:
-    try:
-        server = voila.start_voila(tmp_path_factory.mktemp("voila"))
-    except HarnessError as e:
-        pytest.fail(str(e), pytrace=False)
-    try:
-        yield server
-    finally:
-        voila.stop_voila(server)
+    base = tmp_path_factory.mktemp("voila")
+    yield from serving(lambda: voila.start_voila(base), voila.stop_voila)
 
 
 @pytest.fixture

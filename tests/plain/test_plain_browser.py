@@ -20,14 +20,8 @@ SETUP = "%load_ext ipyanimagic\n" + SEED_CELL
 
 @pytest.fixture(scope="module")
 def plain_server(tmp_path_factory):
-    try:
-        server = lab.start_server(tmp_path_factory.mktemp("plain-lab"), python=plain_python())
-    except lab.HarnessError as e:
-        pytest.fail(str(e), pytrace=False)
-    try:
-        yield server
-    finally:
-        lab.stop_server(server)
+    base = tmp_path_factory.mktemp("plain-lab")
+    yield from lab.serving(lambda: lab.start_server(base, python=plain_python()), lab.stop_server)
 
 
 @pytest.fixture

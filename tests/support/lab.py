@@ -58,9 +58,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import nbformat
 import numpy as np
@@ -117,6 +117,8 @@ SERVER_START_TIMEOUT = 60.0
 SERVER_STOP_TIMEOUT = 15.0
 KERNEL_READY_TIMEOUT = 60.0
 VIEWPORT = {"width": 1280, "height": 900}
+
+T = TypeVar("T")
 
 
 class HarnessError(RuntimeError):
@@ -421,6 +423,21 @@ def _stop_process(proc: subprocess.Popen, timeout: float = SERVER_STOP_TIMEOUT) 
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout=10)
+
+
+def serving(start: Callable[[], T], stop: Callable[[T], None]) -> Iterator[T]:
+    """A fixture's body for a server: ``start()`` (a ``HarnessError`` fails the test with
+    the log's tail, no traceback), yield it, ``stop(it)`` whatever happens."""
+    import pytest
+
+    try:
+        server = start()
+    except HarnessError as e:
+        pytest.fail(str(e), pytrace=False)
+    try:
+        yield server
+    finally:
+        stop(server)
 
 
 def stop_server(server: JupyterServer) -> None:
