@@ -136,20 +136,21 @@ def _on_term(_signum: int, _frame: Any) -> None:
 
 @contextlib.contextmanager
 def lab_session(
-    timeout: float, server_extension: bool = True
+    timeout: float, server_extension: bool = True, python: str = sys.executable
 ) -> Iterator[tuple[lab.JupyterServer, Any]]:
     """A JupyterLab server and a headless Chromium, both stopped on the way out.
 
     Raises ``BenchmarkTimeout`` (SIGALRM) after ``timeout`` seconds; SIGTERM unwinds too.
     ``server_extension=False``: the server runs without the ipyanimagic server
-    extension (TCP_NODELAY), as one that does not load it.
+    extension (TCP_NODELAY), as one that does not load it. ``python``: the environment
+    the server and its kernels run from (the plain install's: ``plain_install.py``).
     """
     signal.signal(signal.SIGTERM, _on_term)
     signal.signal(signal.SIGALRM, _on_alarm)
     signal.alarm(max(1, int(timeout)))
     try:
         with tempfile.TemporaryDirectory(prefix="ipyanimagic-bench-") as tmp:
-            server = lab.start_server(tmp, server_extension=server_extension)
+            server = lab.start_server(tmp, server_extension=server_extension, python=python)
             try:
                 with sync_playwright() as pw:
                     browser = lab.launch_browser(pw)

@@ -45,6 +45,10 @@ __all__ = ["InOrder", "Superseded"]
 IN_FLIGHT = MAX_BATCH * MAX_WINDOW
 #: Seconds of drawing per slice of a run ahead, before the loop answers other requests.
 SLICE_S = 0.05
+#: Frames drawn whose lossless copy is not made yet, at most: a run ahead draws faster
+#: than the keeper encodes, and each waiting frame holds its pixels (a jump to frame
+#: 1999 held 1.2 GB at 1x before; at 2x it would have been four times that).
+KEEP_BACKLOG = 8
 
 
 _keeper: ThreadPoolExecutor | None = None
@@ -98,6 +102,7 @@ class InOrder:
         #: The animation is known to remember: these frames are the only ones there are.
         self.final = False
         self._png: dict[int, Future[EncodedFrame]] = {}  # kept frames being encoded
+        self._backlog = threading.BoundedSemaphore(KEEP_BACKLOG)
         self._waiting: dict[int, list[Want]] = {}
         self._goal = -1
         self._scheduled = False
@@ -141,7 +146,12 @@ class InOrder:
         lossless copy: no PNG decoded again, and the reply goes out first.
         """
         index = self.next
-        pixels = self.pipeline.render(index, scale)
+        self._backlog.acquire()  # the keeper is KEEP_BACKLOG frames behind: wait for it
+        try:
+            pixels = self.pipeline.render(index, scale)
+        except BaseException:
+            self._backlog.release()
+            raise
         self.next = index + 1
         later = []
         for want in wants:
@@ -159,8 +169,11 @@ class InOrder:
         return png
 
     def _keep(self, pixels: Pixels) -> EncodedFrame:
-        frame = self.pipeline.encode(pixels, "png", 0)
-        self.kept.put(pixels.index, frame.meta, frame.data)
+        try:
+            frame = self.pipeline.encode(pixels, "png", 0)
+            self.kept.put(pixels.index, frame.meta, frame.data)
+        finally:
+            self._backlog.release()
         return frame
 
     def _kept(self, index: int, fmt: str, quality: int, scale: float) -> Future[EncodedFrame]:

@@ -318,3 +318,36 @@ def test_frames_come_at_the_scale_the_page_asks_kept_ones_resampled(players):
     assert abs(one.meta["width"] - zero.meta["width"]) <= 1
     assert abs(one.meta["height"] - zero.meta["height"]) <= 1
     assert zoo.decoded(zero).shape[:2] == (zero.meta["height"], zero.meta["width"])
+
+
+def test_a_run_ahead_waits_for_the_keeper_instead_of_holding_every_frame(players, monkeypatch):
+    """Each drawn frame waiting for its lossless copy holds its pixels: a run ahead stops
+    KEEP_BACKLOG frames ahead of the keeper, and goes on as the copies are made."""
+    gate = threading.Event()
+    keeper = sequential.keeper_pool()
+
+    class Gated:
+        def submit(self, fn, *args):
+            return keeper.submit(lambda: (gate.wait(60), fn(*args))[1])
+
+    monkeypatch.setattr(sequential, "keeper_pool", Gated)
+    _, anim = zoo.trail()
+    p = ipyanimagic.animate(anim, pure=False)
+    players.append(p)
+    run = p.supply.in_order
+    last = zoo.FRAMES - 1  # more frames than the backlog
+    assert last > sequential.KEEP_BACKLOG
+    ahead = threading.Thread(target=run.frame_now, args=(last, "png", 0))
+    ahead.start()
+    try:
+        stopped = threading.Event()
+        while run.next < sequential.KEEP_BACKLOG and not stopped.wait(0.01):
+            pass
+        ahead.join(0.5)  # it could go on only by holding more frames than the backlog
+        assert ahead.is_alive()
+        assert run.next == sequential.KEEP_BACKLOG
+    finally:
+        gate.set()
+    ahead.join(60)
+    assert not ahead.is_alive() and run.next == zoo.FRAMES
+    assert run.kept.get(last) is not None
