@@ -121,7 +121,7 @@ def test_joining_puts_dependencies_first_once_and_keeps_only_the_entrys_exports(
         ),
     )
     text = esm.join_modules("main.js", folder)
-    assert re.findall(r"^// ---- (\S+) ----$", text, re.M) == ["a.js", "b.js", "main.js"]
+    assert joined_parts(text) == ["a.js", "b.js", "main.js"]
     assert "export const A" not in text and "const A = 1;" in text
     assert "export const C" in text
     assert "const ns = Object.freeze({ B });" in text
@@ -182,6 +182,11 @@ def test_destructured_top_level_names_count_as_declared(tmp_path):
         esm.join_modules("main.js", tmp_path)
 
 
+def joined_parts(text: str) -> list[str]:
+    """The modules a joined text is made of, in order (its ``// ---- path ----`` headers)."""
+    return re.findall(r"^// ---- (\S+) ----$", text, re.M)
+
+
 def write_tree(folder: Path, files: dict[str, str]) -> Path:
     """Modules at paths relative to ``folder`` (``"player/a.js"``), folders made."""
     for name, text in files.items():
@@ -205,7 +210,7 @@ def test_a_relative_import_resolves_against_the_importing_modules_own_folder(tmp
         },
     )
     text = esm.join_modules("player/main.js", tmp_path)
-    assert re.findall(r"^// ---- (\S+) ----$", text, re.M) == [
+    assert joined_parts(text) == [
         "limits.js",
         "bridge/bridge.js",
         "player/util.js",
@@ -272,7 +277,7 @@ def test_modules_of_the_same_file_name_in_two_folders_are_two_modules(tmp_path):
         },
     )
     text = esm.join_modules("player/main.js", tmp_path)
-    assert re.findall(r"^// ---- (\S+) ----$", text, re.M) == [
+    assert joined_parts(text) == [
         "bridge/util.js",
         "player/util.js",
         "player/main.js",
