@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from .bridge.pagecalls import Disconnected, JSError, NotExposedError
     from .bridge.transport import BridgeWidget
     from .player.animate import animate
+    from .player.live import LivePlayer, live
     from .player.widget import Player
 
 __version__ = "0.1.0"  # the one place the version is written (pyproject reads it)
@@ -38,6 +39,7 @@ _PUBLIC = {
     "Disconnected": ".bridge.pagecalls",
     "JSError": ".bridge.pagecalls",
     "JsExec": ".bridge.jsexec",
+    "LivePlayer": ".player.live",
     "NotExposedError": ".bridge.pagecalls",
     "Player": ".player.widget",
     "WithBuffers": ".bridge.dispatcher",
@@ -45,6 +47,7 @@ _PUBLIC = {
     "eval_js": ".bridge.jsexec",
     "expose": ".bridge.dispatcher",
     "jsexec": ".bridge.jsexec",
+    "live": ".player.live",
 }
 
 __all__ = [
@@ -52,6 +55,7 @@ __all__ = [
     "Disconnected",
     "JSError",
     "JsExec",
+    "LivePlayer",
     "NotExposedError",
     "Player",
     "WithBuffers",
@@ -60,6 +64,7 @@ __all__ = [
     "eval_js",
     "expose",
     "jsexec",
+    "live",
     "load_ipython_extension",
     "registry",
     "unload_ipython_extension",

@@ -29,6 +29,11 @@ message goes to the kernel's own callback, unchanged and in its order.
 A wait on another thread never touches the stream (ZMQStream is not thread-safe). The
 kernel still publishes ``busy`` / ``idle`` for each reply taken (front ends dispose of
 the message's handlers on ``idle``).
+
+The same wrapper serves the *requests* of a live player (:func:`serve`): a running loop's
+frames are kept encoded, so the page's requests for them need neither the main thread
+nor matplotlib, and taken here they are answered while the cell runs in every mode of
+ipykernel 7. Under ipykernel 6 the loop's own captures read the stream (:func:`pump`).
 """
 
 from __future__ import annotations
@@ -42,7 +47,18 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, TypeVar
 
-__all__ = ["ReplyHandler", "install", "mechanism", "unwatch", "wait", "wait_async", "watch"]
+__all__ = [
+    "ReplyHandler",
+    "install",
+    "mechanism",
+    "pump",
+    "serve",
+    "unserve",
+    "unwatch",
+    "wait",
+    "wait_async",
+    "watch",
+]
 
 log = logging.getLogger("ipyanimagic")
 
@@ -53,6 +69,8 @@ ReplyHandler = Callable[[dict[str, Any], list[bytes]], None]
 
 _lock = threading.Lock()
 _watched: dict[str, ReplyHandler] = {}  # comm_id -> handler of its page replies
+#: comm_id -> (whether to take a request, its handler): requests answered off the stream
+_served: dict[str, tuple[Callable[[Any], bool], ReplyHandler]] = {}
 _installed: dict[int, str] = {}  # id(kernel) -> "shell channel thread" | "main thread"
 
 #: How long one slice of a wait is: an interrupt lands at once anyway (lock waits and
@@ -84,6 +102,19 @@ def unwatch(comm_id: str) -> None:
     """Stop taking replies on ``comm_id`` (its widget closed)."""
     with _lock:
         _watched.pop(comm_id, None)
+
+
+def serve(comm_id: str, accepts: Callable[[Any], bool], handler: ReplyHandler) -> None:
+    """Take the page requests on ``comm_id`` that ``accepts(content)`` and pass them to
+    ``handler`` on the thread that read them. Only for requests that need neither the
+    main thread nor matplotlib (thread-safe methods): nothing else may run there."""
+    with _lock:
+        _served[comm_id] = (accepts, handler)
+
+
+def unserve(comm_id: str) -> None:
+    with _lock:
+        _served.pop(comm_id, None)
 
 
 def _kernel() -> Any | None:
@@ -173,7 +204,7 @@ def _wrap_stream(kernel: Any, stream: Any) -> None:
 def _take(kernel: Any, frames: list[Any]) -> bool:
     """Handle ``frames`` if it is a reply to one of our calls; True if it was."""
     session = kernel.session
-    if session is None or not _watched:
+    if session is None or not (_watched or _served):
         return False
     _idents, parts = session.feed_identities(frames, copy=False)
     # Header only (``content=False`` does not record the signature, so the kernel can
@@ -183,12 +214,17 @@ def _take(kernel: Any, frames: list[Any]) -> bool:
         return False
     content = session.unpack(peek["content"])
     comm_id = content.get("comm_id") if isinstance(content, dict) else None
-    handler = _watched.get(comm_id) if isinstance(comm_id, str) else None
-    data = content.get("data") if handler is not None else None
+    if not isinstance(comm_id, str):
+        return False
+    data = content.get("data")
     if not (isinstance(data, dict) and data.get("method") == "custom"):
         return False
-    if not is_page_reply(data.get("content")):
-        return False
+    handler = _watched.get(comm_id) if is_page_reply(data.get("content")) else None
+    if handler is None:
+        served = _served.get(comm_id)
+        if served is None or not served[0](data.get("content")):
+            return False
+        handler = served[1]
     _idents, parts = session.feed_identities(frames, copy=False)
     msg = session.deserialize(parts, content=True, copy=False)  # checks the signature
     buffers = [b.bytes if hasattr(b, "bytes") else bytes(b) for b in msg.get("buffers") or []]
@@ -204,6 +240,16 @@ def _take(kernel: Any, frames: list[Any]) -> bool:
         if publish is not None:
             publish("idle", "shell", parent=msg)
     return True
+
+
+def pump() -> None:
+    """Read what waits on the shell socket, now, without waiting, where this thread must
+    (ipykernel 6, main thread; elsewhere nothing): a live player's captures call it, so
+    its page's requests are answered while the loop runs."""
+    kernel = _kernel()
+    read = _pump(kernel) if kernel is not None else None
+    if read is not None:
+        read(0)
 
 
 def _pump(kernel: Any) -> Callable[[float], None] | None:

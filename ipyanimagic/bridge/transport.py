@@ -27,6 +27,11 @@ __all__ = ["BridgeWidget"]
 log = logging.getLogger("ipyanimagic")
 
 
+def _is_thread_safe_request(content: Any) -> bool:
+    call = dispatcher.prepare(content)
+    return isinstance(call, Call) and call.thread_safe
+
+
 def _with_outputs(outcome: Future[Reply], printed: list[dict[str, Any]]) -> Future[Reply]:
     def add(reply: Reply) -> Reply:
         reply.content.setdefault("outputs", []).extend(printed)
@@ -100,6 +105,25 @@ class BridgeWidget(anywidget.AnyWidget):
         except Exception:  # pragma: no cover - prepare and run never raise
             log.exception("ipyanimagic: unexpected failure while dispatching")
 
+    def serve_while_busy(self) -> bool:
+        """Answer this widget's thread-safe requests where the kernel reads its shell
+        socket (replywait.py), so they are answered while a cell runs whatever thread
+        the kernel would route them to (the main thread, busy). False outside a kernel.
+        """
+        comm = getattr(self, "comm", None)
+        if comm is None:
+            return False
+        try:
+            replywait.install()
+        except RuntimeError:
+            return False  # not in a kernel (plain IPython, a script): nothing to read
+        replywait.serve(comm.comm_id, _is_thread_safe_request, self._on_request_taken)
+        self._served_comm = comm.comm_id
+        return True
+
+    def _on_request_taken(self, content: dict[str, Any], buffers: list[bytes]) -> None:
+        self._on_custom_msg(self, content, buffers)
+
     def _on_page_reply(self, content: dict[str, Any], buffers: list[bytes]) -> None:
         """A reply to a call made to the page; widgets that make such calls override it."""
 
@@ -146,6 +170,9 @@ class BridgeWidget(anywidget.AnyWidget):
         """Close the widget and forget its key: later requests get ``UnknownKey``."""
         registry.unregister(self.key)
         cellruns.forget(self)
+        served = getattr(self, "_served_comm", None)
+        if served is not None:
+            replywait.unserve(served)
         layout = getattr(self, "_own_layout", None)
         if layout is not None and self.layout is layout:
             layout.close()

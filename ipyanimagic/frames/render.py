@@ -114,6 +114,10 @@ class FrameRenderer:
         self._inexact = 0
         self._with_axis = False
         self.counts = {"full": 0, "blit": 0, "backgrounds": 0, "inexact": 0}
+        # A draw by anyone else (a live loop's user calling canvas.draw(), savefig)
+        # clears the stale flags this renderer reads: the next frame is drawn in full.
+        self._rendering = False
+        canvas.mpl_connect("draw_event", self._drawn_elsewhere)
 
     # -- public ----------------------------------------------------------------------
 
@@ -123,6 +127,13 @@ class FrameRenderer:
         The blit background is for one resolution: a frame at another dpi than the last
         one starts over with a full draw.
         """
+        self._rendering = True
+        try:
+            return self._render(index, dpi)
+        finally:
+            self._rendering = False
+
+    def _render(self, index: int, dpi: float | None) -> RenderedFrame:
         t0 = time.perf_counter()
         if dpi is not None and dpi != self.figure.dpi:
             set_dpi_quietly(self.figure, dpi)
@@ -142,6 +153,10 @@ class FrameRenderer:
             mode = "full"
         self.counts[mode] += 1
         return RenderedFrame(index, rgba, (time.perf_counter() - t0) * 1000, mode)
+
+    def _drawn_elsewhere(self, _event: object) -> None:
+        if not self._rendering:
+            self.reset()
 
     def reset(self) -> None:
         """Forget the background (the next frame is drawn in full)."""

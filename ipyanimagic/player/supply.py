@@ -57,9 +57,11 @@ class FrameSupply:
         start: int = 0,
         on_note: Callable[[str], None] = lambda _text: None,
         on_verdict: Callable[[Purity], None] = lambda _v: None,
+        in_order: type[InOrder] = InOrder,
     ) -> None:
         self.pipeline = pipeline
-        self.in_order = InOrder(pipeline, on_note=self._progress)
+        # ``in_order``: a live player's frames are a run in order its user's loop drives.
+        self.in_order = in_order(pipeline, on_note=self._progress)
         self.verdict: Purity = stated(pure) if pure is not None else unknown()
         self.parallel: Parallel | None = None
         self.pool: WorkerPool | None = None

@@ -24,6 +24,7 @@ from ..errors import ReportedError, describe
 from ..esm import player_css, player_esm
 from ..frames.pipeline import EncodedFrame, FramePipeline
 from ..frames.purity import Purity
+from ..frames.sequential import InOrder
 from ..frames.source import FrameSource
 from ..limits import CACHE_MB_DEFAULT, LOOP_MODES, PLAYER_FORMATS, QUALITY_DEFAULT
 from . import ownership
@@ -72,6 +73,9 @@ class Player(BridgeWidget):
         "display; where that copy plays (no kernel), the widget's view makes way for it",
     ).tag(sync=True)
 
+    #: How frames that must be drawn in order are made (live.py: captured by a loop).
+    _in_order: type[InOrder] = InOrder
+
     def __init__(
         self,
         source: FrameSource,
@@ -106,6 +110,7 @@ class Player(BridgeWidget):
             start=self.start,
             on_note=self._set_note,
             on_verdict=self._set_purity,
+            in_order=self._in_order,
         )
 
     def __repr__(self) -> str:

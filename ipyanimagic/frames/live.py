@@ -1,0 +1,263 @@
+"""Frames captured from a figure while the user's code changes it: a live run.
+
+Why: the most common animation in a notebook is a loop (training a model, stepping a
+simulation) that changes a figure and wants to watch it. Its frames exist only when the
+loop gets there and can never be drawn again: they are a run in order (sequential.py)
+whose frames are drawn by the loop's own calls, not by the player. So here:
+
+- :meth:`LiveRun.capture` draws the figure as it is now, on the calling thread (the
+  cell's: the user's artists are changing there), with the player's exact auto-blit
+  (render.py), and keeps the frame losslessly off that thread (the keeper thread, the
+  cache, the temporary file): all of them, with memory bounded by the cache budget.
+- Requests for captured frames (a step, the slider) are answered from what is kept, on
+  whatever thread asks: no matplotlib, no main thread, so a page scrubs back while the
+  loop still runs.
+- :meth:`LiveRun.newest` is how a page follows: answered at once when a frame newer
+  than the page has exists, else at the next capture (a long poll). Frames therefore
+  travel at the page's pace, one reply per request, whatever the capture rate: nothing
+  per frame reaches the notebook or the kernel's IOPub rate limit.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any
+
+from matplotlib.figure import Figure
+
+from .. import futures
+from .data import SequenceData
+from .pipeline import EncodedFrame, FramePipeline, Pixels, encoder_pool
+from .sequential import InOrder, keeper_pool
+from .source import FrameOutOfRange, FrameSource
+
+__all__ = ["LiveRun", "LiveSource", "Newest"]
+
+#: Seconds a follow request waits for a newer frame before it is answered with the
+#: state alone (the page asks again): no request waits on the page's own timeout.
+POLL_S = 10.0
+#: Captures the steps/s figure is measured over (at most this many, the last 3 s).
+RATE_WINDOW = 60
+RATE_SECONDS = 3.0
+
+#: A follow request's answer: the state (and the frame's metadata), and the frame's bytes
+#: (None: the state alone).
+Newest = tuple[dict[str, Any], bytes | None]
+
+
+def _no_draw(_data: Any) -> None:
+    return None
+
+
+class LiveSource(FrameSource):
+    """A figure whose frames are what it looks like at each capture.
+
+    Drawing frame i changes nothing (the user's code already put the figure in that
+    state); the count is unknown while capturing and fixed by :meth:`end`.
+    """
+
+    def __init__(self, figure: Figure) -> None:
+        super().__init__(figure, _no_draw, SequenceData(()), init=lambda: None)
+        self._captured = 0
+        self._count: int | None = None
+
+    @property
+    def count(self) -> int | None:
+        return self._count
+
+    @property
+    def known(self) -> int:
+        return self._captured
+
+    def draw(self, index: int) -> list[Any]:
+        self.check_index(index)
+        return []
+
+    def exhaust(self) -> int:
+        return self._captured
+
+    def captured(self, count: int) -> None:
+        self._captured = count
+
+    def end(self) -> None:
+        self._count = self._captured
+
+
+class _Follower:
+    """One page's follow request: answered with the newest frame past ``after``."""
+
+    def __init__(
+        self, after: int, fmt: str, quality: int, scale: float, peek: bool, out: Future[Newest]
+    ) -> None:
+        self.after = after
+        self.fmt = fmt
+        self.quality = quality
+        self.scale = scale
+        self.peek = peek
+        self.out = out
+        self.timer: threading.Timer | None = None
+
+
+class LiveRun(InOrder):
+    """The frames of a live figure, captured by the user's code; see the module doc."""
+
+    def __init__(self, pipeline: FramePipeline, *, on_note: Callable[[str], None]) -> None:
+        super().__init__(pipeline, on_note=on_note)
+        source = pipeline.source
+        if not isinstance(source, LiveSource):
+            raise TypeError("a live run needs a LiveSource")
+        self.source = source
+        #: Captured frames can never be drawn again: another scale is resampled.
+        self.final = True
+        #: The scale frames are captured at: the page's devicePixelRatio, as last asked.
+        self.scale = 1.0
+        self.capturing = True
+        self._state_lock = threading.Lock()
+        self._last: Pixels | None = None
+        self._followers: list[_Follower] = []
+        self._times: deque[float] = deque(maxlen=RATE_WINDOW)
+
+    # -- capture (the user's thread) ----------------------------------------------------
+
+    def capture(self) -> int:
+        """Draw the figure as it is now as the next frame, keep it; its index.
+
+        Waits while the keeper is KEEP_BACKLOG frames behind (every frame is kept, and
+        each waiting one holds its pixels); an interrupt lands meanwhile.
+        """
+        if not self.capturing:
+            raise RuntimeError("this live player has stopped capturing")
+        index = self.next
+        self._backlog.acquire()
+        try:
+            pixels = self.pipeline.render(index, self.scale)
+        except BaseException:
+            self._backlog.release()
+            raise
+        with self._state_lock:
+            # The lossless copy is known (pending) before the frame counts as captured,
+            # so a request for it between the two never finds it missing.
+            png = keeper_pool().submit(self._keep, pixels)
+            self._png[index] = png
+            png.add_done_callback(lambda _f: self._png.pop(index, None))
+            self.next = index + 1
+            self.source.captured(index + 1)
+            self._last = pixels
+            self._times.append(time.monotonic())
+            ready = [f for f in self._followers if f.after < index]
+            self._followers = [f for f in self._followers if f.after >= index]
+        for follower in ready:
+            self._answer(follower)
+        return index
+
+    def end(self) -> int:
+        """Stop capturing (the loop or the cell ended); the frame count. Followers are
+        answered with the final state."""
+        with self._state_lock:
+            if not self.capturing:
+                return self.next
+            self.capturing = False
+            self.source.end()
+            waiting, self._followers = self._followers, []
+        for follower in waiting:
+            self._answer(follower)
+        return self.next
+
+    # -- requests (any thread) ------------------------------------------------------------
+
+    def frame(self, index: int, fmt: str, quality: int, scale: float = 1.0) -> Future[EncodedFrame]:
+        """A captured frame (any thread); ``FrameOutOfRange`` for one not captured yet."""
+        self.pipeline.source.check_index(index)
+        scale = self.pipeline.scale_for(scale)
+        if index >= self.next:
+            raise FrameOutOfRange(
+                f"frame {index} is not captured yet ({self.next} so far)"
+                if self.capturing
+                else f"frame {index} is out of range (0..{self.next - 1})"
+            )
+        return self._kept(index, fmt, quality, scale)
+
+    def frame_now(self, index: int, fmt: str, quality: int, scale: float = 1.0) -> EncodedFrame:
+        return self.frame(index, fmt, quality, scale).result()
+
+    def newest(
+        self, after: int, fmt: str, quality: int, scale: float, *, peek: bool = False
+    ) -> Future[Newest]:
+        """The newest frame once there is one past ``after`` (or capture ended, or
+        POLL_S passed: then the state alone). ``peek``: the state alone, no frame.
+
+        The page's ratio (``scale``) becomes the scale of the next captures.
+        """
+        scale = self.pipeline.scale_for(scale)
+        if not peek:
+            self.scale = scale
+        out: Future[Newest] = Future()
+        follower = _Follower(after, fmt, quality, scale, peek, out)
+        with self._state_lock:
+            waits = self.capturing and self.next - 1 <= after
+            if waits:
+                self._followers.append(follower)
+        if not waits:
+            self._answer(follower)
+            return out
+        timer = threading.Timer(POLL_S, self._expire, (follower,))
+        timer.daemon = True
+        follower.timer = timer
+        timer.start()
+        if out.done():  # answered before the timer was set
+            timer.cancel()
+        return out
+
+    def state(self) -> dict[str, Any]:
+        """What the status line shows: frames captured, capturing or not, steps/s."""
+        return {"known": self.next, "live": self.capturing, "rate": self.rate()}
+
+    def rate(self) -> float | None:
+        """Captures per second over the last few seconds (None: too few to tell)."""
+        times = list(self._times)
+        if len(times) < 2 or time.monotonic() - times[-1] > RATE_SECONDS:
+            return None
+        recent = [t for t in times if times[-1] - t <= RATE_SECONDS]
+        span = recent[-1] - recent[0]
+        return round((len(recent) - 1) / span, 2) if len(recent) >= 2 and span > 0 else None
+
+    def _expire(self, follower: _Follower) -> None:
+        with self._state_lock:
+            if follower not in self._followers:
+                return
+            self._followers.remove(follower)
+        self._answer(follower)
+
+    def _answer(self, follower: _Follower) -> None:
+        if follower.timer is not None:
+            follower.timer.cancel()
+        if follower.out.done():
+            return
+        newest = self.next - 1
+        state = self.state()
+        if follower.peek or newest <= follower.after:
+            follower.out.set_result(({**state, "index": newest}, None))
+            return
+        last = self._last
+        if last is not None and last.index == newest and last.scale == follower.scale:
+            # Encoded from the pixels still at hand (JPEG while following): no PNG decoded.
+            made = encoder_pool().submit(
+                self.pipeline.encode, last, follower.fmt, follower.quality
+            )
+        else:
+            made = self._kept(newest, follower.fmt, follower.quality, follower.scale)
+        def with_state(frame: EncodedFrame) -> Newest:
+            return ({**frame.meta, **state}, frame.data)
+
+        futures.forward(futures.then(made, with_state), follower.out)
+
+    def stats(self) -> dict[str, Any]:
+        return {**super().stats(), "capturing": self.capturing, "rate": self.rate()}
+
+    def close(self) -> None:
+        self.end()
+        super().close()

@@ -1,0 +1,253 @@
+"""Live players: each capture is exactly the figure at that moment, kept, and served
+from any thread while capture goes on; afterwards an ordinary player.
+
+The reference for a frame is a full draw (``savefig``) of a twin figure that went
+through the same steps: drawing the captured figure itself would clear the stale flags
+the capture's blit reads (and, like any draw by the user, make the next capture full).
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from concurrent.futures import Future
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from PIL import Image
+
+import ipyanimagic
+from ipyanimagic.bridge.dispatcher import prepare
+from ipyanimagic.frames import live as live_frames
+from ipyanimagic.player.options import PlayerOptionError
+
+
+def decoded(reply) -> np.ndarray:
+    reply = reply.result(timeout=30) if isinstance(reply, Future) else reply
+    return np.asarray(Image.open(io.BytesIO(bytes(reply.buffers[0]))).convert("RGBA"))
+
+
+def full_draw(fig) -> np.ndarray:
+    out = io.BytesIO()
+    fig.savefig(out, format="rgba", dpi=fig.dpi)
+    width, height = (round(v) for v in fig.bbox.size)
+    return np.frombuffer(out.getvalue(), np.uint8).reshape(height, width, 4)
+
+
+def sine_figure():
+    fig, ax = plt.subplots(figsize=(4, 3), dpi=50)
+    x = np.linspace(0, 6, 100)
+    (line,) = ax.plot(x, np.sin(x))
+    ax.set_ylim(-1.5, 1.5)
+    return fig, ax, line, x
+
+
+def call(player, method, **args):
+    """A page request, through the dispatcher, on this thread; the reply's content."""
+    c = prepare({"id": 1, "key": player.key, "method": method, "args": args})
+    assert c.thread_safe, f"{method} must be answered without the main thread"
+    reply = c.run()
+    return reply.result(timeout=30) if isinstance(reply, Future) else reply
+
+
+def test_each_captured_frame_is_the_figure_as_it_was_at_capture(players):
+    fig, ax, line, x = sine_figure()
+    twin, twin_ax, twin_line, _ = sine_figure()
+    p = ipyanimagic.live(fig, display=False)
+    players.append(p)
+    expected = []
+    for k in range(12):
+        for a, ln in ((ax, line), (twin_ax, twin_line)):
+            ln.set_ydata(np.sin(x + k / 3))
+            a.set_title(f"step {k}")
+        assert p.frame() == k
+        expected.append(full_draw(twin))
+    p.stop()
+    assert p.count == 12 and not p.live
+    for k in range(12):
+        assert np.array_equal(decoded(p.page_frame(k)), expected[k]), f"frame {k}"
+    draws = p.pipeline.stats()["draws"]
+    assert draws["blit"] > 0, "only the changed artists are drawn once the layer settles"
+
+
+def test_a_draw_by_someone_else_between_captures_does_not_make_a_wrong_blit(players):
+    fig, ax, line, x = sine_figure()
+    (other,) = ax.plot(x, np.cos(x), zorder=1)  # below the line: outside its layer
+    p = ipyanimagic.live(fig, display=False)
+    players.append(p)
+    for k in range(4):
+        line.set_ydata(np.sin(x + k))
+        p.frame()
+    # The user draws the figure themselves (saving a picture: the stale flags are
+    # cleared), after changing an artist outside the layer the captures learned.
+    other.set_ydata(np.cos(x + 1))
+    fig.savefig(io.BytesIO(), format="png")
+    line.set_ydata(np.sin(x + 9))
+    p.frame()
+    expected = full_draw(fig)
+    p.stop()
+    assert np.array_equal(decoded(p.page_frame(4)), expected)
+
+
+def test_frames_are_served_from_another_thread_while_capture_goes_on(players):
+    fig, ax, line, x = sine_figure()
+    p = ipyanimagic.live(fig, display=False)
+    players.append(p)
+    line.set_ydata(np.cos(x))
+    p.frame()
+    first = full_draw(fig)
+    got: list[np.ndarray] = []
+    errors: list[BaseException] = []
+    asked = threading.Event()
+
+    def page() -> None:
+        try:
+            reply = call(p, "frame", index=0)
+            got.append(np.asarray(Image.open(io.BytesIO(bytes(reply.buffers[0]))).convert("RGBA")))
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            asked.set()
+
+    threading.Thread(target=page).start()
+    for k in range(5):  # the loop goes on meanwhile
+        line.set_ydata(np.sin(x * k))
+        p.frame()
+    assert asked.wait(30)
+    assert not errors and np.array_equal(got[0], first)
+    assert p.live, "capture goes on until stop()"
+
+
+def test_a_frame_not_captured_yet_is_out_of_range_and_says_so(players):
+    fig, *_ = sine_figure()
+    p = ipyanimagic.live(fig, display=False)
+    players.append(p)
+    p.frame()
+    reply = call(p, "frame", index=3)
+    assert reply.content["ok"] is False
+    assert reply.content["error"]["type"] == "FrameOutOfRange"
+    assert "not captured yet (1 so far)" in reply.content["error"]["message"]
+
+
+def test_a_follow_request_waits_for_the_next_capture_then_gets_the_newest(players):
+    fig, ax, line, x = sine_figure()
+    p = ipyanimagic.live(fig, display=False)
+    players.append(p)
+    p.frame()
+    reply = p.newest(after=0, format="png")
+    assert not reply.done(), "nothing newer than frame 0 yet: the request waits"
+    line.set_ydata(np.cos(x))
+    p.frame()
+    expected = full_draw(fig)
+    got = reply.result(timeout=30)
+    assert got.result["index"] == 1 and got.result["known"] == 2 and got.result["live"]
+    assert np.array_equal(decoded(got), expected)
+    # Asked after several captures: the newest one, not the next.
+    for _ in range(3):
+        p.frame()
+    assert p.newest(after=1, format="png").result(timeout=30).result["index"] == 4
+
+
+def test_a_peek_says_how_many_frames_without_sending_one(players):
+    fig, *_ = sine_figure()
+    p = ipyanimagic.live(fig, display=False)
+    players.append(p)
+    p.frame()
+    p.frame()
+    got = p.newest(after=-1, peek=True).result(timeout=30)
+    assert got.result["known"] == 2 and not got.buffers
+
+
+def test_stop_answers_waiting_followers_and_ends_capture(players):
+    fig, *_ = sine_figure()
+    p = ipyanimagic.live(fig, display=False)
+    players.append(p)
+    p.frame()
+    waiting = p.newest(after=0)
+    p.stop()
+    got = waiting.result(timeout=30)
+    assert got.result["live"] is False and got.result["known"] == 1 and not got.buffers
+    with pytest.raises(RuntimeError, match="stopped capturing"):
+        p.frame()
+
+
+def test_a_follow_request_is_answered_with_the_state_when_nothing_comes(players, monkeypatch):
+    monkeypatch.setattr(live_frames, "POLL_S", 0.05)
+    fig, *_ = sine_figure()
+    p = ipyanimagic.live(fig, display=False)
+    players.append(p)
+    p.frame()
+    got = p.newest(after=0).result(timeout=30)
+    assert got.result["live"] is True and got.result["known"] == 1 and not got.buffers
+
+
+def test_a_loop_over_an_iterable_captures_after_each_step_and_counts_steps(players):
+    fig, ax, line, x = sine_figure()
+    loop = ipyanimagic.live(range(7), fig, display=False)
+    players.append(loop.player)
+    assert loop.player.total == 7 and loop.player.unit == "steps"
+    for k in loop:
+        line.set_ydata(np.sin(x + k))
+    assert loop.player.count == 7 and not loop.player.live
+
+
+def test_an_exception_in_the_loop_ends_capture_with_the_frames_so_far(players):
+    fig, ax, line, x = sine_figure()
+    loop = ipyanimagic.live(range(10), fig, display=False)
+    players.append(loop.player)
+    with pytest.raises(ZeroDivisionError):
+        for k in loop:
+            if k == 4:
+                1 / 0
+            line.set_ydata(np.sin(x + k))
+    assert loop.player.count == 4 and not loop.player.live
+    assert call(loop.player, "frame", index=3).content["ok"]
+
+
+def test_a_with_block_ends_capture(players):
+    fig, *_ = sine_figure()
+    with ipyanimagic.live(fig, display=False) as p:
+        players.append(p)
+        p.frame()
+    assert not p.live and p.count == 1
+
+
+def test_after_capture_it_exports_every_frame(players, tmp_path):
+    fig, ax, line, x = sine_figure()
+    with ipyanimagic.live(fig, display=False) as p:
+        players.append(p)
+        for k in range(5):
+            line.set_ydata(np.sin(x + k))
+            p.frame()
+    out = tmp_path / "live.html"
+    p.save_html(out)
+    assert out.stat().st_size > 0
+    assert p.run.stats()["kept_frames"] == 5
+
+
+def test_frames_past_the_cache_budget_are_read_back_from_the_kept_file(players):
+    fig, ax, line, x = sine_figure()
+    p = ipyanimagic.live(fig, display=False, cache_mb=0)
+    players.append(p)
+    expected = []
+    for k in range(6):
+        line.set_ydata(np.sin(x + k))
+        p.frame()
+        expected.append(full_draw(fig))
+    p.stop()
+    assert p.pipeline.stats()["cache_bytes"] == 0
+    for k in (5, 0, 3):
+        assert np.array_equal(decoded(p.page_frame(k)), expected[k])
+
+
+def test_wrong_arguments_say_what_was_expected():
+    with pytest.raises(PlayerOptionError, match="a figure or an iterable"):
+        ipyanimagic.live(3, display=False)
+    with pytest.raises(PlayerOptionError, match="fps"):
+        ipyanimagic.live(plt.figure(), fps=-1, display=False)
+    plt.close("all")
