@@ -245,11 +245,10 @@ class LiveRun(InOrder):
         last = self._last
         if last is not None and last.index == newest and last.scale == follower.scale:
             # Encoded from the pixels still at hand (JPEG while following): no PNG decoded.
-            made = encoder_pool().submit(
-                self.pipeline.encode, last, follower.fmt, follower.quality
-            )
+            made = encoder_pool().submit(self.pipeline.encode, last, follower.fmt, follower.quality)
         else:
             made = self._kept(newest, follower.fmt, follower.quality, follower.scale)
+
         def with_state(frame: EncodedFrame) -> Newest:
             return ({**frame.meta, **state}, frame.data)
 

@@ -292,4 +292,3 @@ def _end_capture(*_args: Any) -> None:
     for player in list(_capturing):
         _capturing.discard(player)
         player.stop()
-

@@ -95,7 +95,7 @@ def test_a_draw_by_someone_else_between_captures_does_not_make_a_wrong_blit(play
 
 
 def test_frames_are_served_from_another_thread_while_capture_goes_on(players):
-    fig, ax, line, x = sine_figure()
+    fig, _ax, line, x = sine_figure()
     p = ipyanimagic.live(fig, display=False)
     players.append(p)
     line.set_ydata(np.cos(x))
@@ -135,7 +135,7 @@ def test_a_frame_not_captured_yet_is_out_of_range_and_says_so(players):
 
 
 def test_a_follow_request_waits_for_the_next_capture_then_gets_the_newest(players):
-    fig, ax, line, x = sine_figure()
+    fig, _ax, line, x = sine_figure()
     p = ipyanimagic.live(fig, display=False)
     players.append(p)
     p.frame()
@@ -187,7 +187,7 @@ def test_a_follow_request_is_answered_with_the_state_when_nothing_comes(players,
 
 
 def test_a_loop_over_an_iterable_captures_after_each_step_and_counts_steps(players):
-    fig, ax, line, x = sine_figure()
+    fig, _ax, line, x = sine_figure()
     loop = ipyanimagic.live(range(7), fig, display=False)
     players.append(loop.player)
     assert loop.player.total == 7 and loop.player.unit == "steps"
@@ -197,13 +197,13 @@ def test_a_loop_over_an_iterable_captures_after_each_step_and_counts_steps(playe
 
 
 def test_an_exception_in_the_loop_ends_capture_with_the_frames_so_far(players):
-    fig, ax, line, x = sine_figure()
+    fig, _ax, line, x = sine_figure()
     loop = ipyanimagic.live(range(10), fig, display=False)
     players.append(loop.player)
     with pytest.raises(ZeroDivisionError):
         for k in loop:
             if k == 4:
-                1 / 0
+                raise ZeroDivisionError("step 4")
             line.set_ydata(np.sin(x + k))
     assert loop.player.count == 4 and not loop.player.live
     assert call(loop.player, "frame", index=3).content["ok"]
@@ -218,7 +218,7 @@ def test_a_with_block_ends_capture(players):
 
 
 def test_after_capture_it_exports_every_frame(players, tmp_path):
-    fig, ax, line, x = sine_figure()
+    fig, _ax, line, x = sine_figure()
     with ipyanimagic.live(fig, display=False) as p:
         players.append(p)
         for k in range(5):
@@ -231,7 +231,7 @@ def test_after_capture_it_exports_every_frame(players, tmp_path):
 
 
 def test_frames_past_the_cache_budget_are_read_back_from_the_kept_file(players):
-    fig, ax, line, x = sine_figure()
+    fig, _ax, line, x = sine_figure()
     p = ipyanimagic.live(fig, display=False, cache_mb=0)
     players.append(p)
     expected = []
