@@ -56,6 +56,10 @@ FRAME_TIMEOUT_MS: Final = 120_000
 #: ms before the status line says "waiting for the kernel".
 SLOW_MS: Final = 1000
 
+#: ms a live player's follow request waits for a newer frame before it is answered
+#: with the state alone (the page then asks again).
+LIVE_POLL_MS: Final = 10_000
+
 #: What the page sees, by the names it uses.
 LIMITS: Final[dict[str, Any]] = {
     "loopModes": list(LOOP_MODES),
@@ -74,6 +78,7 @@ LIMITS: Final[dict[str, Any]] = {
     "maxKeep": MAX_KEEP,
     "frameTimeoutMs": FRAME_TIMEOUT_MS,
     "slowMs": SLOW_MS,
+    "livePollMs": LIVE_POLL_MS,
 }
 
 

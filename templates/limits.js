@@ -9,6 +9,7 @@ export const LIMITS = Object.freeze({
   "fpsMax": 240.0,
   "fpsMin": 0.1,
   "frameTimeoutMs": 120000,
+  "livePollMs": 10000,
   "loopModes": [
     "once",
     "loop",

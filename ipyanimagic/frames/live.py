@@ -30,6 +30,7 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from .. import futures
+from ..limits import LIVE_POLL_MS
 from .data import SequenceData
 from .pipeline import EncodedFrame, FramePipeline, Pixels, encoder_pool
 from .sequential import InOrder, keeper_pool
@@ -39,7 +40,7 @@ __all__ = ["LiveRun", "LiveSource", "Newest"]
 
 #: Seconds a follow request waits for a newer frame before it is answered with the
 #: state alone (the page asks again): no request waits on the page's own timeout.
-POLL_S = 10.0
+POLL_S = LIVE_POLL_MS / 1000
 #: Captures the steps/s figure is measured over (at most this many, the last 3 s).
 RATE_WINDOW = 60
 RATE_SECONDS = 3.0

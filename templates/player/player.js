@@ -12,6 +12,7 @@
 
 import * as clock from "./clock.js";
 import { Fetcher } from "./fetcher.js";
+import { FOLLOW_TIMEOUT_MS, Follower, liveStatus } from "./follow.js";
 import { LIMITS } from "../limits.js";
 import { Seeker } from "./seeker.js";
 import { FrameStore } from "./store.js";
@@ -64,7 +65,9 @@ class Player {
       fits: (frame) => this.store.fits(frame),
       good: (frame) => frame.lossless || this.formatFor(false) !== PNG,
       format: (moving) => this.formatFor(moving),
-      show: (i, frame) => this.show(i, frame),
+      // While following a live player, a frame asked for before a newer one arrived
+      // is not shown after it.
+      show: (i, frame) => (this.following && i < this.current ? null : this.show(i, frame)),
       shown: () => this.current,
       active: () => !this.direction && !this.closed,
       ahead: (i) => clock.nextAtRest(i, this.stepDir, this.lastIndex, this.drawMs),
@@ -84,6 +87,12 @@ class Player {
     this.counts = { displayed: 0, dropped: 0 };
     this.dirtyBuffered = true;
     this.lastError = null;
+    // A live player (ipyanimagic.live): frames captured while code runs; the view
+    // follows the newest until the user looks back (follow.js).
+    this.live = model.get("live") === true;
+    this.following = this.live;
+    this.liveState = { known: model.get("known") || 0, rate: null };
+    this.follower = null;
     this.store = new FrameStore({
       keep: () => clock.keepBound(this.flow),
       protect: () => {
@@ -109,7 +118,8 @@ class Player {
     this.view.showSpeed(model.get("fps"));
     this.bind();
     this.updateRange();
-    this.showPosterOrFetch(model.get("poster"));
+    if (this.live) this.startLive();
+    else this.showPosterOrFetch(model.get("poster"));
     if (model.get("autoplay")) this.play(+1);
     this.bufferTimer = setInterval(() => this.refreshBuffered(), 700);
     this.reportTimer = setInterval(() => this.report(), 2000);
@@ -117,6 +127,7 @@ class Player {
     this.view.observe((visible) => {
       if (visible === this.visible) return;
       this.visible = visible;
+      if (visible) this.follower?.poke();
       if (visible && this.direction) {
         this.nextDue = performance.now();
         this.schedule();
@@ -155,21 +166,32 @@ class Player {
     return this.fetcher.drawMs ?? 0;
   }
   get lastIndex() {
+    if (this.live) return Math.max(this.liveState.known - 1, 0);
     const n = this.count;
-    return n !== null ? n - 1 : Math.max(this.model.get("known") - 1, this.current + 1, 0);
+    if (n !== null) return n - 1;
+    const known = Math.max(this.model.get("known"), this.liveState.known);
+    return Math.max(known - 1, this.current + 1, 0);
   }
 
   bind() {
+    // Every control but Live and End leaves a live player's newest frame (looking back).
+    const back =
+      (action) =>
+      (...args) => {
+        this.leaveLive();
+        action(...args);
+      };
     this.view.bind({
-      first: () => this.stopAndGo(0),
-      last: () => this.stopAndGo(this.lastIndex),
-      prev: () => this.stepBy(-1),
-      next: () => this.stepBy(+1),
-      play: () => this.play(+1),
-      reverse: () => this.play(-1),
-      pause: () => this.pause(),
-      toggle: () => (this.direction ? this.pause() : this.play(+1)),
-      seek: (i, moving) => this.stopAndGo(i, moving),
+      first: back(() => this.stopAndGo(0)),
+      last: () => (this.live ? this.follow() : this.stopAndGo(this.lastIndex)),
+      prev: back(() => this.stepBy(-1)),
+      next: back(() => this.stepBy(+1)),
+      play: back(() => this.play(+1)),
+      reverse: back(() => this.play(-1)),
+      pause: back(() => this.pause()),
+      toggle: back(() => (this.direction ? this.pause() : this.play(+1))),
+      seek: back((i, moving) => this.stopAndGo(i, moving)),
+      live: () => this.follow(),
       loop: (mode) => this.sync("loop", mode),
       speed: () => {
         this.view.showSpeed(this.fps);
@@ -204,6 +226,115 @@ class Player {
     // knows, frames can be sharp: ask again for those that are not.
     this.onPurity = () => this.sharpen();
     this.model.on("change:purity", this.onPurity);
+    this.onLive = () => {
+      if (this.model.get("live") === false) this.liveEnded();
+    };
+    this.model.on("change:live", this.onLive);
+  }
+
+  // -- live (ipyanimagic.live) ------------------------------------------------------
+
+  startLive() {
+    this.view.showLive(true, true);
+    this.follower = new Follower({
+      ask: (args) =>
+        this.bridge.call(
+          this.key,
+          "newest",
+          { ...args, format: this.formatFor(true), scale: this.ratio },
+          { raw: true, timeout: FOLLOW_TIMEOUT_MS },
+        ),
+      following: () => this.following && this.visible && !this.closed,
+      onState: (state) => this.liveUpdate(state),
+      onFrame: (i, bytes, meta) => this.liveFrame(i, bytes, meta),
+      onError: (err) => {
+        if (err.name === "Disconnected" || err.name === "SendError") {
+          this.disconnect(err.message);
+          return true;
+        }
+        if (!this.lastError) this.view.setStatus(`live: ${err.name}: ${err.message}`, "live");
+        return false;
+      },
+    });
+    this.follower.start(-1);
+    this.liveStatusLine();
+  }
+
+  liveUpdate(state) {
+    if (this.closed) return;
+    if (Number.isInteger(state.known) && state.known >= this.liveState.known) {
+      this.liveState = { known: state.known, rate: state.rate ?? null };
+    }
+    this.updateRange();
+    this.dirtyBuffered = true;
+    if (state.live === false) this.liveEnded();
+    else this.liveStatusLine();
+  }
+
+  async liveFrame(i, bytes, meta) {
+    const bitmap = await this.decode(bytes, meta.mime);
+    const frame = this.fetcher.decoded(bitmap, meta, this.ratio, 0);
+    if (this.closed || !this.following || i <= this.current || meta.scale !== this.ratio) {
+      if (!this.closed && meta.scale === this.ratio) this.keep(i, frame);
+      else bitmap.close();
+      return;
+    }
+    this.keep(i, frame);
+    this.target = i;
+    this.show(i, frame);
+  }
+
+  liveStatusLine() {
+    if (this.closed || this.lastError) return;
+    const text = liveStatus({
+      live: this.live,
+      known: this.liveState.known,
+      rate: this.liveState.rate,
+      unit: this.model.get("unit") || "frames",
+      total: this.model.get("total") ?? -1,
+      following: this.following,
+    });
+    if (text || this.view.status.dataset.kind === "live") this.view.setStatus(text, "live");
+  }
+
+  // Back to the newest frame, and following it.
+  follow() {
+    if (!this.live) {
+      this.stopAndGo(this.lastIndex);
+      return;
+    }
+    this.pause();
+    this.following = true;
+    this.view.showLive(true, true);
+    const newest = this.liveState.known - 1;
+    if (this.follower) this.follower.have = Math.max(this.current, 0) - 1;
+    if (newest > this.current) this.goto(newest);
+    this.follower?.poke();
+    this.liveStatusLine();
+  }
+
+  leaveLive() {
+    if (!this.live || !this.following) return;
+    this.following = false;
+    this.view.showLive(true, false);
+    this.liveStatusLine();
+  }
+
+  // Capture ended: an ordinary player with every frame, at rest on the one shown (the
+  // newest, lossless, when it was following).
+  liveEnded() {
+    if (!this.live) return;
+    const wasFollowing = this.following;
+    this.live = false;
+    this.following = false;
+    this.follower?.stop();
+    this.view.showLive(false, false);
+    this.liveStatusLine();
+    // The final count comes with the trait change that may be what called this.
+    const known = Math.max(this.liveState.known, this.count ?? 0, this.model.get("known"));
+    this.liveState = { known, rate: null };
+    this.updateRange();
+    if (known > 0 && (wasFollowing || this.current < 0)) this.goto(known - 1);
   }
 
   sharpen() {
@@ -328,7 +459,8 @@ class Player {
   // status messages for the page to handle, taking time from the drag itself).
   publishFrame(i) {
     if (this.model.get("current") !== i) this.model.set("current", i);
-    if (!this.direction && !this.seeker.moving) this.saveFrame();
+    // Nor per frame while following a live player.
+    if (!this.direction && !this.seeker.moving && !this.following) this.saveFrame();
   }
 
   saveFrame() {
@@ -547,6 +679,7 @@ class Player {
     this.closed = true;
     this.direction = 0;
     this.unwatchRatio?.();
+    this.follower?.stop();
     cancelAnimationFrame(this.raf);
     clearInterval(this.bufferTimer);
     clearInterval(this.reportTimer);
@@ -555,6 +688,7 @@ class Player {
     this.model.off("change:known", this.onCount);
     this.model.off("change:current", this.onFrame);
     this.model.off("change:purity", this.onPurity);
+    this.model.off("change:live", this.onLive);
     this.bridge.close(reason);
     this.store.close();
   }

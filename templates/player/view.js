@@ -38,15 +38,17 @@ export class PlayerView {
     this.traceback = $(".iam-traceback");
     this.buttons = {};
     for (const name of BUTTONS) this.buttons[name] = $(`.iam-${name}`);
+    this.liveButton = $(".iam-live");
     this.shownAt = []; // display times while playing, for the fps readout
     this.fpsShownAt = 0;
   }
 
   // actions: {first, last, prev, next, play, reverse, pause, toggle, seek(i, moving),
-  // loop(mode), speed()}: what each control and key does. `moving`: the slider's thumb
+  // loop(mode), speed(), live()}: what each control and key does. `moving`: the slider's thumb
   // is held (a drag); its release seeks again, still.
   bind(actions) {
     for (const name of BUTTONS) this.buttons[name].onclick = () => actions[name]();
+    this.liveButton.onclick = () => actions.live();
     let held = false;
     const release = () => {
       if (!held) return;
@@ -70,6 +72,13 @@ export class PlayerView {
       ev.stopPropagation(); // keep JupyterLab's command-mode shortcuts out of it
       actions[action]();
     });
+  }
+
+  // A live player's button: shown while frames are captured, pressed while following.
+  showLive(live, following) {
+    this.liveButton.hidden = !live;
+    this.liveButton.setAttribute("aria-pressed", String(Boolean(live && following)));
+    this.root.dataset.live = live ? (following ? "following" : "looking back") : "";
   }
 
   // onChange(visible) when the player scrolls in or out of view (where supported).

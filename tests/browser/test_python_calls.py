@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
-
-MODES = ["lab", "lab-disabled", "notebook"]
+from support import lab
+from support.lab import FRONT_END_MODES as MODES
+from support.lab import open_in
 
 SETUP = "%load_ext ipyanimagic\nimport ipyanimagic, json, time\nimport numpy as np"
 
@@ -96,23 +97,6 @@ CELLS = [
 ]
 
 
-def open_in(notebook, comms_over_subshells, mode, cells):
-    if mode == "lab-disabled":
-        comms_over_subshells("disabled")
-        nb = notebook(cells, app="lab")
-        nb.wait_for_comms_over_subshells("disabled")
-    else:
-        comms_over_subshells(None)
-        nb = notebook(cells, app="lab" if mode == "lab" else "notebook")
-    return nb
-
-
-def interrupt_kernel(server, nb) -> None:
-    """The stop button, through the server's REST API (the same request it sends)."""
-    (session,) = [s for s in server.api("GET", "/api/sessions") if s["id"] == nb.session_id]
-    server.api("POST", f"/api/kernels/{session['kernel']['id']}/interrupt")
-
-
 def text(nb, i: int) -> str:
     """The text cell i's output shows, scrolled into view first: JupyterLab skips
     rendering cells out of view, and innerText reads what is rendered."""
@@ -176,7 +160,7 @@ def test_a_running_cell_calls_the_page_and_gets_its_answers(
     nb.start_cell(6)
     nb.wait_for_text(6, "waiting forever")
     expect(view).to_have_attribute("data-python-calls", "1")
-    interrupt_kernel(jupyter_server, nb)
+    lab.interrupt_kernel(jupyter_server, nb)
     nb.wait_for_text(6, "KeyboardInterrupt")
     expect(element).to_have_attribute("data-aborted", "2")
     expect(view).to_have_attribute("data-python-calls", "0")

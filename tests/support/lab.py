@@ -691,6 +691,36 @@ class NotebookPage(PageEvents):
         assert not errors, "page errors:\n" + "\n".join(errors)
 
 
+#: Where a comm message from the page is handled while a cell runs: JupyterLab with
+#: ``commsOverSubshells`` at its default (a subshell thread) and "disabled" (the main
+#: thread's queue), and Notebook 7.
+FRONT_END_MODES = ["lab", "lab-disabled", "notebook"]
+
+
+def open_in(
+    notebook: Callable[..., NotebookPage],
+    comms_over_subshells: Callable[[str | None], None],
+    mode: str,
+    cells: list[str],
+) -> NotebookPage:
+    """A notebook of ``cells`` opened in one of FRONT_END_MODES (the fixtures of
+    tests/conftest.py: ``notebook``, ``comms_over_subshells``)."""
+    if mode == "lab-disabled":
+        comms_over_subshells("disabled")
+        nb = notebook(cells, app="lab")
+        nb.wait_for_comms_over_subshells("disabled")
+    else:
+        comms_over_subshells(None)
+        nb = notebook(cells, app="lab" if mode == "lab" else "notebook")
+    return nb
+
+
+def interrupt_kernel(server: JupyterServer, nb: NotebookPage) -> None:
+    """The stop button, through the server's REST API (the same request it sends)."""
+    (session,) = [s for s in server.api("GET", "/api/sessions") if s["id"] == nb.session_id]
+    server.api("POST", f"/api/kernels/{session['kernel']['id']}/interrupt")
+
+
 def new_notebook(cells: list[str]) -> nbformat.NotebookNode:
     """An nbformat v4 notebook of code cells with the ``python3`` kernelspec."""
     nb = nbformat.v4.new_notebook()

@@ -1,0 +1,120 @@
+// Following a live player (ipyanimagic.live): the newest frame the kernel captured, at
+// the page's own pace, and the count of frames while the user looks back.
+//
+// One request at a time: the kernel answers `newest` when there is a frame past the one
+// the page has (a long poll, LIMITS.livePollMs at most), so frames travel one reply per
+// request whatever the capture rate, never more than the page can show, and nothing per
+// captured frame reaches the notebook or the server's IOPub rate limit. While the user
+// looks back (a step, the slider, Pause) the requests are peeks: the count alone, no
+// frame, at most one per PEEK_MS.
+
+import { LIMITS } from "../limits.js";
+
+// ms between peeks while the user looks back: the slider's end and the count move.
+export const PEEK_MS = 250;
+// ms before asking again after a request failed (a slow kernel, a lost reply).
+export const RETRY_MS = 1000;
+
+// What to ask for next: the newest frame past `have` while following, else a peek.
+export function nextAsk({ following, have }) {
+  return { after: have, peek: !following };
+}
+
+// ms to wait before the next request.
+export function pauseBefore({ following, failed }) {
+  if (failed) return RETRY_MS;
+  return following ? 0 : PEEK_MS;
+}
+
+function perSecond(rate) {
+  if (!(rate > 0)) return "";
+  return `, ${rate < 10 ? rate.toFixed(1) : Math.round(rate)}/s`;
+}
+
+// The status line of a live player: what is captured, how fast, and whether the view
+// follows; "" once capture ended (an ordinary player from then on).
+export function liveStatus({ live, known, rate, unit = "frames", total = -1, following }) {
+  if (!live) return "";
+  const count = total >= 0 ? `${known} / ${total} ${unit}` : `${known} ${unit}`;
+  const text = `${count}${perSecond(rate)}`;
+  return following ? `● live: ${text}` : `live: ${text} (End or ● Live: back to the newest)`;
+}
+
+export class Follower {
+  // ask({after, peek}) -> Promise<{result, buffers}> (the bridge's raw reply);
+  // following() -> bool; onState(result); onFrame(index, bytes, meta) -> Promise;
+  // onError(err) -> true to stop.
+  constructor({
+    ask,
+    following,
+    onState,
+    onFrame,
+    onError = () => false,
+    // Called as plain functions: a browser's setTimeout refuses another `this`.
+    setTimer = (fn, ms) => setTimeout(fn, ms),
+    clearTimer = (t) => clearTimeout(t),
+  }) {
+    Object.assign(this, { ask, following, onState, onFrame, onError, setTimer, clearTimer });
+    this.have = -1; // the newest frame this page has been sent
+    this.running = false;
+    this.inFlight = false;
+    this.timer = null;
+  }
+
+  start(have = -1) {
+    this.have = have;
+    this.running = true;
+    this.schedule(0);
+  }
+
+  stop() {
+    this.running = false;
+    this.clearTimer(this.timer);
+    this.timer = null;
+  }
+
+  // Following again: ask now, unless a request is on its way (its reply asks next).
+  poke() {
+    if (this.running && !this.inFlight) this.schedule(0);
+  }
+
+  schedule(ms) {
+    this.clearTimer(this.timer);
+    this.timer = this.setTimer(() => {
+      this.timer = null;
+      this.once();
+    }, ms);
+  }
+
+  async once() {
+    if (!this.running || this.inFlight) return;
+    this.inFlight = true;
+    let failed = false;
+    try {
+      const following = this.following();
+      const { result, buffers } = await this.ask(nextAsk({ following, have: this.have }));
+      if (!this.running) return;
+      this.onState(result);
+      if (buffers?.length && result.index > this.have) {
+        this.have = result.index;
+        await this.onFrame(result.index, buffers[0], result);
+      }
+      if (result.live === false) {
+        this.stop();
+        return;
+      }
+    } catch (err) {
+      failed = true;
+      if (this.onError(err)) {
+        this.stop();
+        return;
+      }
+    } finally {
+      this.inFlight = false;
+    }
+    if (this.running) this.schedule(pauseBefore({ following: this.following(), failed }));
+  }
+}
+
+// The follow request's timeout: the kernel's long poll, and a margin for the reply.
+export const FOLLOW_TIMEOUT_MS = LIMITS.livePollMs + 20_000;

@@ -1,0 +1,115 @@
+"""A live player in the browser: it follows a running loop's figure, the user looks back
+through every frame captured so far while the loop still runs, and goes back to the
+newest; the stop button ends capture and leaves an ordinary player. In JupyterLab with
+``commsOverSubshells`` at its default and at "disabled", and in Notebook 7.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+from support import lab
+from support.lab import FRONT_END_MODES, open_in
+from support.player import PlayerView
+
+SETUP = """%load_ext ipyanimagic
+import time
+import numpy as np
+import matplotlib.pyplot as plt
+import ipyanimagic"""
+
+# The user's loop: a figure changed at every step, far more steps than the test waits
+# for (the stop button ends it). The sleep stands for the work of a step.
+LOOP = """fig, ax = plt.subplots(figsize=(4, 3), dpi=60)
+x = np.linspace(0, 6, 200)
+(line,) = ax.plot(x, np.sin(x))
+ax.set_ylim(-1.2, 1.2)
+for k in ipyanimagic.live(range(100_000), fig):
+    line.set_ydata(np.sin(x + k / 10))
+    ax.set_title(f"step {k}")
+    time.sleep(0.01)"""
+
+AFTER = "print('after', 1 + 1)"
+
+
+def cell_running(nb, i: int) -> bool:
+    return nb.cell(i).locator(".jp-InputPrompt").inner_text().strip().startswith("[*]")
+
+
+def captured(player: PlayerView) -> int:
+    """Frames captured so far, as the status line says."""
+    found = re.search(r"(\d+) / 100000 steps", player.status.inner_text())
+    assert found, player.status.inner_text()
+    return int(found.group(1))
+
+
+def wait_for_frame_past(player: PlayerView, index: int, timeout: float = 20_000) -> None:
+    player.page.wait_for_function(
+        "([c, n]) => Number(c.dataset.frame) > n",
+        arg=[player.canvas.element_handle(), index],
+        timeout=timeout,
+    )
+
+
+@pytest.mark.parametrize("mode", FRONT_END_MODES)
+def test_a_running_loop_is_followed_scrubbed_back_and_followed_again(
+    notebook, comms_over_subshells, jupyter_server, mode
+):
+    nb = open_in(notebook, comms_over_subshells, mode, [SETUP, LOOP, AFTER])
+    nb.run_cell(0)
+    nb.start_cell(1)
+    player = PlayerView.in_output(nb, 1)
+    live_button = player.button("Live")
+
+    # Following: the newest frames show while the cell runs.
+    wait_for_frame_past(player, 5)
+    expect(live_button).to_have_attribute("aria-pressed", "true")
+    expect(player.status).to_have_text(re.compile(r"^● live: \d+ / 100000 steps"))
+
+    # Looking back while the loop goes on: a step, then the slider to the first frame.
+    player.button("Previous frame").click()
+    expect(live_button).to_have_attribute("aria-pressed", "false")
+    player.slider.fill("0")
+    player.expect_still(0)
+    assert cell_running(nb, 1), "the loop still runs while the user looks back"
+    player.button("Next frame").click()
+    player.expect_frame(1)
+    # The count goes on growing meanwhile (peeks), and the slider's end with it.
+    seen = captured(player)
+    player.page.wait_for_function(
+        "([s, n]) => Number((s.textContent.match(/(\\d+) \\/ 100000/) || [])[1]) > n",
+        arg=[player.status.element_handle(), seen],
+        timeout=20_000,
+    )
+    player.expect_frame(1)  # and the view stays where the user put it
+
+    # Back to the newest: the button.
+    newest = captured(player)
+    live_button.click()
+    wait_for_frame_past(player, newest - 1)
+    expect(live_button).to_have_attribute("aria-pressed", "true")
+    # Looking back with the key, and following again with End.
+    player.root.focus()
+    player.page.keyboard.press("ArrowLeft")
+    expect(live_button).to_have_attribute("aria-pressed", "false")
+    newest = captured(player)
+    player.page.keyboard.press("End")
+    wait_for_frame_past(player, newest - 1)
+
+    # The stop button ends the loop: an ordinary player with every frame captured.
+    lab.interrupt_kernel(jupyter_server, nb)
+    expect(nb.output(1)).to_contain_text("KeyboardInterrupt", timeout=30_000)
+    expect(live_button).to_be_hidden(timeout=20_000)
+    expect(player.status).not_to_contain_text("live")
+    total = int(player.counter.inner_text().split("/")[1])
+    assert total > newest
+    player.expect_frame(total - 1)
+    player.button("First frame").click()
+    player.expect_frame(0)
+    player.button("Next frame").click()
+    player.expect_frame(1)
+    nb.run_cell(2)
+    expect(nb.output(2)).to_contain_text("after 2")
+    nb.assert_no_page_errors()

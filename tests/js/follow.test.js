@@ -1,0 +1,166 @@
+// Following a live player: one request at a time, the newest frame while following,
+// peeks (the count alone) while the user looks back, and the status line's words.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import {
+  Follower,
+  PEEK_MS,
+  RETRY_MS,
+  liveStatus,
+  nextAsk,
+  pauseBefore,
+} from "../../templates/player/follow.js";
+
+// A follower over a fake kernel: each ask waits until the test answers it; timers are
+// run by hand, with the delay they were set for.
+function followerOf({ following = true } = {}) {
+  const asks = []; // {args, answer(result, buffers), fail(err)}
+  const timers = [];
+  const seen = { states: [], frames: [], errors: [] };
+  const state = { following };
+  const follower = new Follower({
+    ask: (args) =>
+      new Promise((resolve, reject) => {
+        asks.push({
+          args,
+          answer: (result, buffers = []) => resolve({ result, buffers }),
+          fail: (err) => reject(err),
+        });
+      }),
+    following: () => state.following,
+    onState: (s) => seen.states.push(s),
+    onFrame: async (i, bytes) => {
+      seen.frames.push([i, bytes]);
+    },
+    onError: (err) => {
+      seen.errors.push(err);
+      return err.name === "Disconnected";
+    },
+    setTimer: (fn, ms) => {
+      const t = { fn, ms, cleared: false };
+      timers.push(t);
+      return t;
+    },
+    clearTimer: (t) => {
+      if (t) t.cleared = true;
+    },
+  });
+  // Run the timer set last (if it was not cleared); its delay.
+  const tick = async () => {
+    const t = timers.at(-1);
+    if (!t || t.cleared || t.ran) return null;
+    t.ran = true;
+    t.fn();
+    await settle();
+    return t.ms;
+  };
+  return { follower, asks, seen, state, tick };
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 0));
+
+test("following asks for the newest frame past the one it has, peeking asks for the count", () => {
+  assert.deepEqual(nextAsk({ following: true, have: 4 }), { after: 4, peek: false });
+  assert.deepEqual(nextAsk({ following: false, have: 4 }), { after: 4, peek: true });
+});
+
+test("it asks again at once while following, after PEEK_MS while looking back, RETRY_MS after a failure", () => {
+  assert.equal(pauseBefore({ following: true }), 0);
+  assert.equal(pauseBefore({ following: false }), PEEK_MS);
+  assert.equal(pauseBefore({ following: true, failed: true }), RETRY_MS);
+});
+
+test("one request at a time: the next is asked only after the reply", async () => {
+  const { follower, asks, seen, tick } = followerOf();
+  follower.start(-1);
+  await tick();
+  assert.equal(asks.length, 1);
+  assert.deepEqual(asks[0].args, { after: -1, peek: false });
+  follower.poke(); // a request is on its way: nothing more
+  await tick();
+  assert.equal(asks.length, 1);
+  asks[0].answer({ index: 7, known: 8, live: true }, ["bytes7"]);
+  await settle();
+  assert.deepEqual(seen.frames, [[7, "bytes7"]]);
+  assert.equal(await tick(), 0, "following: asked again at once");
+  assert.deepEqual(asks[1].args, { after: 7, peek: false });
+});
+
+test("looking back, it peeks: states arrive, frames do not", async () => {
+  const { follower, asks, seen, state, tick } = followerOf({ following: false });
+  follower.start(3);
+  await tick();
+  assert.deepEqual(asks[0].args, { after: 3, peek: true });
+  asks[0].answer({ index: 9, known: 10, live: true });
+  await settle();
+  assert.deepEqual(seen.frames, []);
+  assert.equal(seen.states.at(-1).known, 10);
+  assert.equal(await tick(), PEEK_MS);
+  state.following = true;
+  asks[1].answer({ index: 9, known: 10, live: true });
+  await settle();
+  assert.equal(await tick(), 0);
+  assert.deepEqual(asks[2].args, { after: 3, peek: false }, "the page still has frame 3");
+});
+
+test("a frame not newer than the one it has is not shown again", async () => {
+  const { follower, asks, seen, tick } = followerOf();
+  follower.start(5);
+  await tick();
+  asks[0].answer({ index: 5, known: 6, live: true }, ["old"]);
+  await settle();
+  assert.deepEqual(seen.frames, []);
+});
+
+test("the end of capture stops it", async () => {
+  const { follower, asks, seen, tick } = followerOf();
+  follower.start(-1);
+  await tick();
+  asks[0].answer({ index: 2, known: 3, live: false });
+  await settle();
+  assert.equal(seen.states.at(-1).live, false);
+  assert.equal(follower.running, false);
+  assert.equal(await tick(), null, "nothing asked after the end");
+  assert.equal(asks.length, 1);
+});
+
+test("a failure is retried after RETRY_MS; a lost kernel stops it", async () => {
+  const { follower, asks, seen, tick } = followerOf();
+  follower.start(-1);
+  await tick();
+  asks[0].fail(Object.assign(new Error("slow"), { name: "TimeoutError" }));
+  await settle();
+  assert.equal(await tick(), RETRY_MS);
+  asks[1].fail(Object.assign(new Error("gone"), { name: "Disconnected" }));
+  await settle();
+  assert.equal(follower.running, false);
+  assert.equal(seen.errors.length, 2);
+});
+
+test("stop() drops a reply still on its way", async () => {
+  const { follower, asks, seen, tick } = followerOf();
+  follower.start(-1);
+  await tick();
+  follower.stop();
+  asks[0].answer({ index: 1, known: 2, live: true }, ["late"]);
+  await settle();
+  assert.deepEqual(seen.frames, []);
+  assert.deepEqual(seen.states, []);
+});
+
+test("the status line counts what was captured, how fast, and says how to get back", () => {
+  assert.equal(
+    liveStatus({ live: true, known: 12, rate: 4.25, following: true }),
+    "● live: 12 frames, 4.3/s",
+  );
+  assert.equal(
+    liveStatus({ live: true, known: 37, rate: 58.4, unit: "steps", total: 100, following: true }),
+    "● live: 37 / 100 steps, 58/s",
+  );
+  assert.match(
+    liveStatus({ live: true, known: 3, rate: null, following: false }),
+    /^live: 3 frames \(End or ● Live: back to the newest\)$/,
+  );
+  assert.equal(liveStatus({ live: false, known: 3, following: true }), "");
+});
