@@ -8,8 +8,8 @@
 Each benchmark is its own script (run one alone the same way), started here with this
 Python, one after the other (they would disturb each other's timings side by side), each
 with a time limit. Each prints its table, writes ``benchmarks/results/<name>.json`` and
-(except roundtrip, interaction, playback_fps_2x and playback_fps_workers, and quick runs,
-which plot into ``benchmarks/results/``) a plot to ``docs/img/<name>.png``. The browser
+(except roundtrip, interaction, remote, playback_fps_2x and playback_fps_workers, and
+quick runs, which plot into ``benchmarks/results/``) a plot to ``docs/img/<name>.png``. The browser
 benchmarks need Debian's ``chromium`` on PATH.
 At the end: every goal, met or not, with its number, and each script's exit status.
 A failing benchmark does not stop the others; the exit status is 1 if any failed.
@@ -57,6 +57,8 @@ BENCHMARKS: dict[str, tuple[list[str], list[str], tuple[int, int]]] = {
         [*WORKERS_CASES, "--quick"],
         (400, 200),
     ),
+    # A remote user: JupyterLab through a shaped link (60 ms / 20 Mbit/s, 100 ms / 5 Mbit/s).
+    "remote": ([], ["--quick"], (1500, 600)),
 }
 
 
@@ -70,7 +72,9 @@ def check_setup(names: list[str]) -> list[str]:
     if browser and shutil.which("chromium") is None:
         problems.append("chromium is not on PATH (apt-get install -y chromium)")
     mods = {"playwright": browser, "jupyterlab": browser, "nbformat": browser}
-    needs_ipympl = [n for n in ("playback_fps", "playback_fps_2x", "interaction") if n in names]
+    needs_ipympl = [
+        n for n in ("playback_fps", "playback_fps_2x", "interaction", "remote") if n in names
+    ]
     if needs_ipympl:
         mods["ipympl"] = needs_ipympl
     for mod, users in mods.items():
