@@ -72,7 +72,9 @@ MARKED_PATHS = {
 # The old-stack run (scripts/test runs it in .venv-oldest, tools/oldest.txt) takes the
 # unit and kernel tests and these browser tests, marked "oldest_stack" (node ids under
 # tests/; without [params]: every parameter): the 2013 post's examples 1 and 2, the
-# player's controls, the threading rule; in JupyterLab and in Notebook 7.
+# player's controls, the threading rule, a live player followed and scrubbed while its
+# loop runs (ipykernel 6: the loop's captures read the page's requests); in JupyterLab
+# and in Notebook 7.
 OLDEST_STACK = (
     "browser/test_jsexec.py::test_seed_example_1_the_form_sets_a_python_variable[lab]",
     "browser/test_jsexec.py::test_seed_example_2_shows_result_print_and_error[notebook]",
@@ -81,6 +83,7 @@ OLDEST_STACK = (
     "browser/test_player.py::test_the_slider_shows_the_frame_under_the_thumb[notebook]",
     "browser/test_player.py::test_keyboard_space_plays_and_arrows_step[lab]",
     "browser/test_threads.py::test_calls_made_while_a_cell_runs_run_on_the_main_thread_after_it",
+    "browser/test_live.py::test_a_running_loop_is_followed_scrubbed_back_and_followed_again[lab]",
 )
 # Tests of what the oldest stack does not have, marked "subshells" and left out of the
 # old-stack run: ipykernel 6 has no subshells (its comm messages always arrive on the
@@ -253,6 +256,14 @@ def comms_over_subshells(
     jupyter_server: lab.JupyterServer,
 ) -> Iterator[Callable[[str | None], None]]:
     plugin = lab.KERNELS_SETTINGS_PLUGIN
+    if not lab.has_comms_over_subshells():
+        # A JupyterLab before 4.4 (the old-stack run): one mode, its default.
+        def only_default(mode: str | None) -> None:
+            if mode is not None:
+                pytest.fail(f"this JupyterLab has no commsOverSubshells setting ({mode})")
+
+        yield only_default
+        return
     before = jupyter_server.get_lab_setting(plugin).get("commsOverSubshells")
 
     def set_mode(mode: str | None) -> None:

@@ -87,6 +87,9 @@ class LiveSource(FrameSource):
     def end(self) -> None:
         self._count = self._captured
 
+    def resume(self) -> None:
+        self._count = None
+
 
 class _Follower:
     """One page's follow request: answered with the newest frame past ``after``."""
@@ -117,6 +120,8 @@ class LiveRun(InOrder):
         #: The scale frames are captured at: the page's devicePixelRatio, as last asked.
         self.scale = 1.0
         self.capturing = True
+        #: Capture ended for good (``stop()``, closed); a pause (a cell's end) resumes.
+        self.finished = False
         self._state_lock = threading.Lock()
         self._last: Pixels | None = None
         self._followers: list[_Follower] = []
@@ -131,7 +136,11 @@ class LiveRun(InOrder):
         each waiting one holds its pixels); an interrupt lands meanwhile.
         """
         if not self.capturing:
-            raise RuntimeError("this live player has stopped capturing")
+            raise RuntimeError(
+                "this live player has stopped capturing"
+                if self.finished
+                else "this live player is paused: resume() first"
+            )
         index = self.next
         self._backlog.acquire()
         try:
@@ -155,10 +164,19 @@ class LiveRun(InOrder):
             self._answer(follower)
         return index
 
-    def end(self) -> int:
-        """Stop capturing (the loop or the cell ended); the frame count. Followers are
-        answered with the final state."""
+    def resume(self) -> None:
+        """Capture again after a pause: frames are added after those kept."""
         with self._state_lock:
+            if self.finished:
+                raise RuntimeError("this live player has stopped capturing")
+            self.capturing = True
+            self.source.resume()
+
+    def end(self, *, finished: bool = True) -> int:
+        """Stop capturing; the frame count. ``finished=False``: a pause (the cell
+        ended), :meth:`resume` may follow. Followers get the state at once."""
+        with self._state_lock:
+            self.finished = self.finished or finished
             if not self.capturing:
                 return self.next
             self.capturing = False

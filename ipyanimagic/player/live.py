@@ -62,7 +62,6 @@ class LivePlayer(Player):
         assert isinstance(run, LiveRun)
         self.run: LiveRun = run
         self.purity = ABOUT
-        self._pump = replywait.mechanism() == "main thread"
 
     def _set_purity(self, verdict: Purity) -> None:
         """A live player's tooltip says what it is, not a verdict nobody measured."""
@@ -81,16 +80,35 @@ class LivePlayer(Player):
         On this thread (the user's artists change here): drawn with the player's exact
         auto-blit, encoded and kept off it. ``RuntimeError`` after :meth:`stop`.
         """
+        if not self.live and not self.pipeline.closed and not self.run.finished:
+            self.run.resume()  # captured again after a pause (a cell that captured ended)
+            with self.hold_sync():
+                self.count = -1
+                self.live = True
+            _end_with_cell(self)
         index = self.run.capture()
-        if self._pump:
-            replywait.pump()  # ipykernel 6: the page's requests are read here
+        # ipykernel 6 reads the shell channel on the main thread, which this loop holds:
+        # the page's requests are read here, at each capture (elsewhere: nothing to do).
+        replywait.pump()
         return index
 
     def stop(self) -> None:
-        """End capture: the player keeps every frame and becomes an ordinary player."""
-        if not self.live or self.pipeline.closed:
+        """End capture for good: the player keeps every frame and becomes an ordinary
+        player; ``frame()`` raises from now on."""
+        self._end(finished=True)
+
+    def pause(self) -> None:
+        """End this run of captures (the end of a cell does it): an ordinary player
+        until ``frame()`` captures again."""
+        self._end(finished=False)
+
+    def _end(self, *, finished: bool) -> None:
+        if self.pipeline.closed:
             return
-        count = self.run.end()
+        was_live = self.run.capturing
+        count = self.run.end(finished=finished)
+        if not was_live and not self.live:
+            return
         with self.hold_sync():
             self.count = count
             self.known = count
@@ -195,9 +213,10 @@ def live(
     ``live(fig)`` returns the :class:`LivePlayer`; ``player.frame()`` captures a frame.
     ``for x in live(iterable, fig)`` captures a frame after each step (and counts the
     steps, with steps/s, in the status line); ``with live(fig) as player:`` ends
-    capture with the block. Without a figure: pyplot's current one. Capture ends at the
-    end of the cell in any case; then it is an ordinary player (play, step, export)
-    with every frame captured.
+    capture with the block (``player.stop()`` too). Without a figure: pyplot's current
+    one. The end of a cell that captured frames (an exception, the stop button
+    included) pauses it: an ordinary player (play, step, export) with every frame
+    captured, until ``frame()`` in a later cell adds more.
 
     ``fps``: the speed it plays at afterwards (default 10, or the capture rate).
     ``cache_mb``: encoded frames kept in memory; beyond it they go to a temporary file
@@ -289,6 +308,10 @@ def _end_with_cell(player: LivePlayer) -> None:
 
 
 def _end_capture(*_args: Any) -> None:
+    """A cell ended: players that captured frames pause (ordinary players until they
+    capture again); one still without frames waits for them, live."""
     for player in list(_capturing):
+        if player.run.next == 0 and not player.pipeline.closed:
+            continue
         _capturing.discard(player)
-        player.stop()
+        player.pause()

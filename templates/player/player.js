@@ -227,14 +227,22 @@ class Player {
     this.onPurity = () => this.sharpen();
     this.model.on("change:purity", this.onPurity);
     this.onLive = () => {
-      if (this.model.get("live") === false) this.liveEnded();
+      const live = this.model.get("live");
+      if (live === false) this.liveEnded();
+      else if (live === true && !this.live && !this.closed) {
+        // Capturing again (a later cell): follow the new frames.
+        this.live = true;
+        this.following = true;
+        this.startLive(this.liveState.known - 1);
+      }
     };
     this.model.on("change:live", this.onLive);
   }
 
   // -- live (ipyanimagic.live) ------------------------------------------------------
 
-  startLive() {
+  startLive(have = -1) {
+    this.pause();
     this.view.showLive(true, true);
     this.follower = new Follower({
       ask: (args) =>
@@ -256,7 +264,7 @@ class Player {
         return false;
       },
     });
-    this.follower.start(-1);
+    this.follower.start(have);
     this.liveStatusLine();
   }
 

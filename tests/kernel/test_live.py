@@ -1,0 +1,68 @@
+"""A live player in a real kernel: while a cell's loop captures frames, the page's
+requests are answered (the test plays the page over the kernel's own channels, as a
+front end without subshells sends them: the main thread is busy with the loop). With
+ipykernel 7 they are taken off the shell channel thread; with ipykernel 6 the loop's
+own captures read the shell channel (ipyanimagic.bridge.replywait). The stop button
+ends capture and keeps the frames.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+STARTED = "loop started"
+
+SETUP = """import time
+import numpy as np
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import ipyanimagic
+fig, ax = plt.subplots(figsize=(3, 2), dpi=50)
+x = np.linspace(0, 6, 100)
+(line,) = ax.plot(x, np.sin(x))
+w = ipyanimagic.live(fig, display=False)"""
+
+LOOP = f"""print({STARTED!r}, flush=True)
+k = 0
+while True:
+    line.set_ydata(np.sin(x + k / 10))
+    w.frame()
+    k += 1
+    time.sleep(0.005)"""
+
+
+@pytest.fixture
+def live(kernel):
+    comm_id, key = kernel.open_widget(SETUP)
+    yield comm_id, key
+    kernel.run("w.close()")
+
+
+def test_a_looping_cell_answers_the_page_and_the_stop_button_keeps_its_frames(kernel, live):
+    comm_id, key = live
+    loop = kernel.start(LOOP)
+    kernel.wait_for_output(loop, STARTED)
+    newest = kernel.request(comm_id, key, "newest", {"after": 2, "format": "png"}, timeout=30)
+    assert not loop.done, "answered while the loop runs"
+    assert newest["ok"] is True, newest
+    assert newest["result"]["live"] is True and newest["result"]["index"] >= 3
+    first = kernel.request(comm_id, key, "frame", {"index": 0, "format": "png"})
+    assert first["ok"] is True and not loop.done
+    peek = kernel.request(comm_id, key, "newest", {"after": -1, "peek": True})
+    assert peek["result"]["known"] >= newest["result"]["known"]
+    ahead = kernel.request(comm_id, key, "frame", {"index": 10**6})
+    assert (
+        ahead["error"]["type"] == "FrameOutOfRange"
+        and "not captured yet" in ahead["error"]["message"]
+    )
+
+    kernel.km.interrupt_kernel()
+    kernel.wait(loop)
+    assert loop.status == "error" and loop.reply["ename"] == "KeyboardInterrupt"
+    after = kernel.run_ok("print(w.live, w.count, w.count == w.run.next, k >= w.count - 1)")
+    live_flag, count, same, _ = after.stdout.split()
+    assert live_flag == "False" and same == "True"
+    assert int(count) >= peek["result"]["known"]
+    last = kernel.request(comm_id, key, "frame", {"index": int(count) - 1, "format": "png"})
+    assert last["ok"] is True
