@@ -278,6 +278,40 @@ class CpuMeter:
         }
 
 
+class PageBusy:
+    """The page's main-thread time over a window, from Chromium's own counters (CDP
+    ``Performance.getMetrics``): ``page_task_pct`` (all tasks) and ``page_script_pct``
+    (JavaScript), in % of the window's wall time."""
+
+    def __init__(self, page: Any) -> None:
+        self.cdp = page.context.new_cdp_session(page)
+        self.cdp.send("Performance.enable")
+        self.start: dict[str, float] = {}
+        self.t0 = 0.0
+
+    def _sample(self) -> dict[str, float]:
+        metrics = self.cdp.send("Performance.getMetrics")["metrics"]
+        return {m["name"]: m["value"] for m in metrics}
+
+    def __enter__(self) -> PageBusy:
+        self.start = self._sample()
+        self.t0 = time.monotonic()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        end = self._sample()
+        wall = time.monotonic() - self.t0
+        self.result = {
+            f"page_{key.removesuffix('Duration').lower()}_pct": (
+                round(100 * (end[key] - self.start[key]) / wall, 1) if wall else None
+            )
+            for key in ("TaskDuration", "ScriptDuration")
+            if key in end and key in self.start
+        }
+        with contextlib.suppress(Exception):
+            self.cdp.detach()
+
+
 def run(main: Any, name: str) -> None:
     """The ``__main__`` of a benchmark: exit with main()'s status; a timeout or a harness
     failure is one line on stderr and status 1."""

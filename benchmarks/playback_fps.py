@@ -196,10 +196,18 @@ def play_case(
     warmup: float,
     seconds: float,
     ratio: float = 1,
+    prelude: str = "",
+    label: str | None = None,
 ):
-    print(f"  {anim} {impl} (devicePixelRatio {ratio:g}) ...", file=sys.stderr, flush=True)
+    """One case; ``prelude``: code the first cell runs after its imports (ours only: how
+    ``playback_flow.py`` gives the page another flow rule), ``label`` its name."""
+    name = f"{impl} {label}" if label else impl
+    print(f"  {anim} {name} (devicePixelRatio {ratio:g}) ...", file=sys.stderr, flush=True)
     result: dict[str, Any] = {"animation": anim, "impl": impl, "device_pixel_ratio": ratio}
-    with _browser.notebook(server, browser, cells_for(impl, anim), ratio) as nb:
+    cells = cells_for(impl, anim)
+    if prelude:
+        cells[0] += prelude
+    with _browser.notebook(server, browser, cells, ratio) as nb:
         pid = _browser.cell_json(nb, 0)["pid"]
         if impl in OURS:
             nb.run_cell(1)
@@ -229,9 +237,10 @@ def play_case(
             out.get_by_role("button", name="Play", exact=True).click()
             stop = out.get_by_role("button", name="Pause", exact=True)
         nb.page.wait_for_timeout(warmup * 1000)
-        with _browser.CpuMeter(server, pid) as cpu:
+        with _browser.CpuMeter(server, pid) as cpu, _browser.PageBusy(nb.page) as busy:
             rec = _browser.record(nb, seconds)
         result.update(_browser.summarize_recording(rec))
+        result.update(busy.result)
         # The page's rAF tick times and the rAF tick of each new frame, for diagnosis.
         result["raf_ms"] = [round(t[0] - rec["t0"], 2) for t in rec["ticks"]]
         result["frame_ticks"] = (
