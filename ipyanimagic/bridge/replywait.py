@@ -50,9 +50,11 @@ from typing import Any, TypeVar
 __all__ = [
     "ReplyHandler",
     "install",
+    "kernel",
     "mechanism",
     "pump",
     "serve",
+    "take_messages",
     "unserve",
     "unwatch",
     "wait",
@@ -71,6 +73,12 @@ _lock = threading.Lock()
 _watched: dict[str, ReplyHandler] = {}  # comm_id -> handler of its page replies
 #: comm_id -> (whether to take a request, its handler): requests answered off the stream
 _served: dict[str, tuple[Callable[[Any], bool], ReplyHandler]] = {}
+#: ``reply(msg_type, content)``: answer a taken request on the shell channel.
+Reply = Callable[[str, dict[str, Any]], None]
+#: Messages a taker may take (a comm's, and the kernel_info a reloaded page asks first).
+TAKEABLE = ("comm_msg", "comm_open", "comm_close", "kernel_info_request")
+#: (whether to take a message: msg_type, content -> bool; its handler(msg, reply))
+_takers: list[tuple[Callable[[str, Any], bool], Callable[[dict[str, Any], Reply], None]]] = []
 _installed: dict[int, str] = {}  # id(kernel) -> "shell channel thread" | "main thread"
 
 #: How long one slice of a wait is: an interrupt lands at once anyway (lock waits and
@@ -112,9 +120,25 @@ def serve(comm_id: str, accepts: Callable[[Any], bool], handler: ReplyHandler) -
         _served[comm_id] = (accepts, handler)
 
 
+def take_messages(
+    accepts: Callable[[str, Any], bool], handler: Callable[[dict[str, Any], Reply], None]
+) -> None:
+    """Take whole messages (of TAKEABLE) that ``accepts(msg_type, content)``, handled
+    as ``handler(msg, reply)`` on the thread that read them (restore.py: widgets
+    restored while a cell runs). Same rule as :func:`serve`: nothing there may touch
+    matplotlib or user code."""
+    with _lock:
+        _takers.append((accepts, handler))
+
+
 def unserve(comm_id: str) -> None:
     with _lock:
         _served.pop(comm_id, None)
+
+
+def kernel() -> Any | None:
+    """The running ipykernel, or None (plain IPython, a script)."""
+    return _kernel()
 
 
 def _kernel() -> Any | None:
@@ -204,15 +228,21 @@ def _wrap_stream(kernel: Any, stream: Any) -> None:
 def _take(kernel: Any, frames: list[Any]) -> bool:
     """Handle ``frames`` if it is a reply to one of our calls; True if it was."""
     session = kernel.session
-    if session is None or not (_watched or _served):
+    if session is None or not (_watched or _served or _takers):
         return False
     _idents, parts = session.feed_identities(frames, copy=False)
     # Header only (``content=False`` does not record the signature, so the kernel can
     # still read the message if it is not ours).
     peek = session.deserialize(parts, content=False, copy=False)
-    if peek["header"].get("msg_type") != "comm_msg":
+    msg_type = peek["header"].get("msg_type")
+    if msg_type not in TAKEABLE:
         return False
     content = session.unpack(peek["content"])
+    for accepts, take in list(_takers):
+        if accepts(msg_type, content):
+            return _handle_taken(kernel, frames, take)
+    if msg_type != "comm_msg":
+        return False
     comm_id = content.get("comm_id") if isinstance(content, dict) else None
     if not isinstance(comm_id, str):
         return False
@@ -225,17 +255,45 @@ def _take(kernel: Any, frames: list[Any]) -> bool:
         if served is None or not served[0](data.get("content")):
             return False
         handler = served[1]
-    _idents, parts = session.feed_identities(frames, copy=False)
+    assert handler is not None
+    chosen = handler
+    return _handle_taken(
+        kernel,
+        frames,
+        lambda msg, _reply: chosen(
+            data["content"],
+            [b.bytes if hasattr(b, "bytes") else bytes(b) for b in msg.get("buffers") or []],
+        ),
+    )
+
+
+def _handle_taken(
+    kernel: Any, frames: list[Any], handle: Callable[[dict[str, Any], Reply], None]
+) -> bool:
+    """Read the whole message (its signature checked), handle it between ``busy`` and
+    ``idle`` (front ends dispose of a message's handlers on ``idle``); True."""
+    session = kernel.session
+    idents, parts = session.feed_identities(frames, copy=False)
     msg = session.deserialize(parts, content=True, copy=False)  # checks the signature
-    buffers = [b.bytes if hasattr(b, "bytes") else bytes(b) for b in msg.get("buffers") or []]
+
+    def reply(msg_type: str, content: dict[str, Any]) -> None:
+        # On the thread that reads the shell stream, which is the one that may send on it.
+        stream = kernel.shell_stream
+        session.send(stream, msg_type, content, parent=msg, ident=idents)
+        if _installed.get(id(kernel)) == "main thread":
+            import zmq
+
+            # ipykernel 6: the stream's queue is sent by the main loop, which the running
+            # cell holds; send it now, as the kernel does after its own replies.
+            stream.flush(zmq.POLLOUT)
+
     publish = getattr(kernel, "_publish_status", None)
     if publish is not None:
         publish("busy", "shell", parent=msg)
     try:
-        assert handler is not None
-        handler(data["content"], buffers)
+        handle(msg, reply)
     except Exception:
-        log.exception("ipyanimagic: a page reply handler failed")
+        log.exception("ipyanimagic: a message taken off the shell stream failed")
     finally:
         if publish is not None:
             publish("idle", "shell", parent=msg)

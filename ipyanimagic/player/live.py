@@ -25,7 +25,7 @@ import traitlets
 from matplotlib.figure import Figure
 
 from .. import futures
-from ..bridge import cellruns, replywait
+from ..bridge import cellruns, replywait, restore
 from ..bridge.dispatcher import WithBuffers, expose
 from ..frames.live import LiveRun, LiveSource
 from ..frames.purity import Purity
@@ -262,7 +262,9 @@ def live(
         if size is not None:
             player.total = size
     ownership.adopt(source, player)
-    player.serve_while_busy()
+    if player.serve_while_busy():
+        # A page reloaded (or a second tab) gets its widgets while the loop runs.
+        restore.restore_while(_any_capturing)
     cellruns.replace_previous_run(player)
     _end_with_cell(player)
     if display:
@@ -305,6 +307,10 @@ def _end_with_cell(player: LivePlayer) -> None:
         return
     _hooked.add(id(shell))
     shell.events.register("post_run_cell", _end_capture)
+
+
+def _any_capturing() -> bool:
+    return any(player.run.capturing for player in list(_capturing))
 
 
 def _end_capture(*_args: Any) -> None:

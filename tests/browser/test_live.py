@@ -45,6 +45,14 @@ def captured(player: PlayerView) -> int:
     return int(found.group(1))
 
 
+def wait_for_more_captured(player: PlayerView, than: int) -> None:
+    player.page.wait_for_function(
+        "([s, n]) => Number((s.textContent.match(/(\\d+) \\/ 100000/) || [])[1]) > n",
+        arg=[player.status.element_handle(), than],
+        timeout=20_000,
+    )
+
+
 def wait_for_frame_past(player: PlayerView, index: int, timeout: float = 20_000) -> None:
     player.page.wait_for_function(
         "([c, n]) => Number(c.dataset.frame) > n",
@@ -77,12 +85,7 @@ def test_a_running_loop_is_followed_scrubbed_back_and_followed_again(
     player.button("Next frame").click()
     player.expect_frame(1)
     # The count goes on growing meanwhile (peeks), and the slider's end with it.
-    seen = captured(player)
-    player.page.wait_for_function(
-        "([s, n]) => Number((s.textContent.match(/(\\d+) \\/ 100000/) || [])[1]) > n",
-        arg=[player.status.element_handle(), seen],
-        timeout=20_000,
-    )
+    wait_for_more_captured(player, captured(player))
     player.expect_frame(1)  # and the view stays where the user put it
 
     # Back to the newest: the button.
@@ -112,4 +115,29 @@ def test_a_running_loop_is_followed_scrubbed_back_and_followed_again(
     player.expect_frame(1)
     nb.run_cell(2)
     expect(nb.output(2)).to_contain_text("after 2")
+    nb.assert_no_page_errors()
+
+
+@pytest.mark.parametrize("mode", FRONT_END_MODES)
+def test_a_page_reloaded_while_the_loop_runs_gets_the_player_back_and_follows(
+    notebook, comms_over_subshells, jupyter_server, mode
+):
+    nb = open_in(notebook, comms_over_subshells, mode, [SETUP, LOOP, AFTER])
+    nb.run_cell(0)
+    nb.start_cell(1)
+    player = PlayerView.in_output(nb, 1)
+    wait_for_frame_past(player, 5)
+    nb.page.keyboard.press("Control+s")  # the reloaded page shows the saved outputs
+    expect(nb.page.get_by_text("Loading widget")).to_have_count(0)
+    seen = captured(player)
+    nb.page.reload()
+    # The widgets come from the kernel, whose main thread the loop holds.
+    player = PlayerView.in_output(nb, 1)
+    wait_for_frame_past(player, seen, timeout=30_000)
+    expect(player.button("Live")).to_have_attribute("aria-pressed", "true")
+    wait_for_more_captured(player, captured(player))  # the loop still runs
+    player.slider.fill("0")
+    player.expect_frame(0)
+    lab.interrupt_kernel(jupyter_server, nb)
+    expect(player.button("Live")).to_be_hidden(timeout=30_000)
     nb.assert_no_page_errors()

@@ -8,6 +8,8 @@ ends capture and keeps the frames.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 STARTED = "loop started"
@@ -66,3 +68,43 @@ def test_a_looping_cell_answers_the_page_and_the_stop_button_keeps_its_frames(ke
     assert int(count) >= peek["result"]["known"]
     last = kernel.request(comm_id, key, "frame", {"index": int(count) - 1, "format": "png"})
     assert last["ok"] is True
+
+
+def test_a_page_reconnecting_while_the_loop_runs_gets_kernel_info_and_every_widget_state(
+    kernel, live
+):
+    """What a reloaded page asks first (ipywidgets' manager): answered while the loop
+    holds the main thread (ipyanimagic.bridge.restore)."""
+    comm_id, _key = live
+    loop = kernel.start(LOOP)
+    kernel.wait_for_output(loop, STARTED)
+    session, shell = kernel.kc.session, kernel.kc.shell_channel
+    info = session.msg("kernel_info_request", {})
+    shell.send(info)
+    reply = kernel.kc.get_shell_msg(timeout=30)
+    assert reply["parent_header"]["msg_id"] == info["header"]["msg_id"]
+    assert reply["content"]["status"] == "ok" and reply["content"]["implementation"]
+
+    control = "control-" + info["header"]["msg_id"]
+    shell.send(
+        session.msg(
+            "comm_open",
+            {"comm_id": control, "target_name": "jupyter.widget.control", "data": {}},
+            metadata={"version": "1.0.0"},  # ipywidgets' control protocol, as the page says
+        )
+    )
+    shell.send(session.msg("comm_msg", {"comm_id": control, "data": {"method": "request_states"}}))
+    deadline = time.monotonic() + 30
+    states = None
+    while states is None:
+        # Published from where the request was taken: its parent may be the loop's cell.
+        for msg in kernel.stray + loop.messages:
+            data = msg["content"].get("data") or {}
+            if msg["msg_type"] == "comm_msg" and data.get("method") == "update_states":
+                states = data["states"]
+        assert kernel._read_iopub(deadline) or states is not None, "no states within 30 s"
+    assert not loop.done, "answered while the loop runs"
+    assert states[comm_id]["state"]["live"] is True
+    shell.send(session.msg("comm_close", {"comm_id": control, "data": {}}))
+    kernel.km.interrupt_kernel()
+    kernel.wait(loop)
