@@ -59,6 +59,12 @@ BENCHMARKS: dict[str, tuple[list[str], list[str], tuple[int, int]]] = {
     ),
     # A remote user: JupyterLab through a shaped link (60 ms / 20 Mbit/s, 100 ms / 5 Mbit/s).
     "remote": ([], ["--quick"], (1500, 600)),
+    # python.echo through a real JupyterHub's proxy vs the same server reached directly.
+    "hub": ([], ["--calls", "100", "--rounds", "2"], (900, 300)),
+    # The page's flow rule beside fixed ones and a per-message-cost rule, interleaved.
+    "playback_flow": ([], ["--quick"], (1200, 400)),
+    # What live.frame() costs a loop, beside display(fig) (kernel side, no browser).
+    "live_capture": ([], ["--quick"], (600, 200)),
 }
 
 
@@ -68,7 +74,8 @@ SCRIPTS = {"playback_fps_2x": "playback_fps", "playback_fps_workers": "playback_
 
 def check_setup(names: list[str]) -> list[str]:
     problems = []
-    browser = [n for n in names if n not in ("kernel_frame_cost", "parallel", "trail_seeks")]
+    kernel_only = ("kernel_frame_cost", "parallel", "trail_seeks", "live_capture")
+    browser = [n for n in names if n not in kernel_only]
     if browser and shutil.which("chromium") is None:
         problems.append("chromium is not on PATH (apt-get install -y chromium)")
     mods = {"playwright": browser, "jupyterlab": browser, "nbformat": browser}

@@ -126,9 +126,7 @@ class InOrder:
         self._go_to(index, scale)
         return waiter
 
-    def frame_now(
-        self, index: int, fmt: str, quality: int, scale: float = 1.0
-    ) -> EncodedFrame:
+    def frame_now(self, index: int, fmt: str, quality: int, scale: float = 1.0) -> EncodedFrame:
         """Frame ``index``, the run taken to it on this thread (poster, export, a cell)."""
         self.pipeline.source.check_index(index)
         scale = self.pipeline.scale_for(scale)

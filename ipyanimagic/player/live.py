@@ -163,9 +163,11 @@ class LivePlayer(Player):
     # -- display and life cycle --------------------------------------------------------
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        # No picture for places without a kernel: nothing may be captured yet, and the
-        # frames live in the kernel (nothing grows in the notebook per frame).
-        return super(Player, self)._repr_mimebundle_(**kwargs)
+        if self.live or self.run.next == 0:
+            # No picture while capturing: the frames live in the kernel (nothing grows
+            # in the notebook per frame). Displayed again afterwards, it is a player.
+            return super(Player, self)._repr_mimebundle_(**kwargs)
+        return super()._repr_mimebundle_(**kwargs)
 
     def close(self) -> None:
         self.run.end()

@@ -131,9 +131,7 @@ class FrameSupply:
             self._checking = check_purity(payload, max(1, known), self.pool)
             if main_loop() is not None:
                 judged = _weakly(self, "_judged")
-                self._checking.add_done_callback(
-                    lambda f: call_on_main(lambda: judged(f.result()))
-                )
+                self._checking.add_done_callback(lambda f: call_on_main(lambda: judged(f.result())))
         else:
             self._settled()
 
@@ -234,7 +232,7 @@ class FrameSupply:
 
     @property
     def mode(self) -> str:
-        """"in order", "kernel" (random access) or "workers"."""
+        """ "in order", "kernel" (random access) or "workers"."""
         if not self.verdict.pure:
             return "in order"
         return "workers" if self.parallel is not None else "kernel"
@@ -346,4 +344,3 @@ def _weakly(supply: FrameSupply, method: str) -> Callable[..., None]:
             getattr(target, method)(*args)
 
     return call
-

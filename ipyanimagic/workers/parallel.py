@@ -179,9 +179,7 @@ class Parallel:
             except Exception as exc:
                 self._fail(new, fmt, quality, scale, exc)
                 return out
-            task.add_done_callback(
-                lambda f: self._arrived(f, new, fmt, quality, scale)
-            )
+            task.add_done_callback(lambda f: self._arrived(f, new, fmt, quality, scale))
         return out
 
     def _arrived(
@@ -219,8 +217,8 @@ class Parallel:
             with self._lock:
                 self.drawn_by_workers += 1
                 size = len(item["data"])
-                self._frame_bytes = size if not self._frame_bytes else (
-                    (self._frame_bytes * 7 + size) // 8
+                self._frame_bytes = (
+                    size if not self._frame_bytes else ((self._frame_bytes * 7 + size) // 8)
                 )
             if pending is not None:
                 pending.set_result(frame)
@@ -278,4 +276,3 @@ class Parallel:
         for future in pending.values():
             if not future.done():
                 future.set_exception(RuntimeError("this player was closed"))
-

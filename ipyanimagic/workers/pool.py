@@ -219,9 +219,8 @@ class WorkerPool:
 
 # -- the shared checker: the purity verdict when there are no workers ---------------------
 
-def check_purity(
-    payload: bytes, count: int, pool: WorkerPool | None = None
-) -> Future[Purity]:
+
+def check_purity(payload: bytes, count: int, pool: WorkerPool | None = None) -> Future[Purity]:
     """The verdict, measured in a worker process; an animation whose check fails or takes
     longer than :data:`CHECK_TIMEOUT_S` is taken to remember (the reason says why)."""
     result: Future[Purity] = Future()

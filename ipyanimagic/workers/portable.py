@@ -27,6 +27,7 @@ __all__ = ["NotPortable", "dumps", "loads"]
 #: Set in the processes of a local worker pool.
 WORKER_ENV = "IPYANIMAGIC_WORKER"
 
+
 class NotPortable(ValueError):
     """The animation cannot be copied (pickled); the message says why, in one line."""
 

@@ -58,6 +58,9 @@ def test_a_looping_cell_answers_the_page_and_the_stop_button_keeps_its_frames(ke
         ahead["error"]["type"] == "FrameOutOfRange"
         and "not captured yet" in ahead["error"]["message"]
     )
+    # A peek waits (a long poll) until the loop has captured past frame 50.
+    many = kernel.request(comm_id, key, "newest", {"after": 50, "peek": True})
+    assert many["result"]["known"] > 51 and not loop.done
 
     kernel.km.interrupt_kernel()
     kernel.wait(loop)
@@ -68,6 +71,15 @@ def test_a_looping_cell_answers_the_page_and_the_stop_button_keeps_its_frames(ke
     assert int(count) >= peek["result"]["known"]
     last = kernel.request(comm_id, key, "frame", {"index": int(count) - 1, "format": "png"})
     assert last["ok"] is True
+    # Nothing per captured frame reached the page unasked: one state update, at the end.
+    updates = [
+        m
+        for m in kernel.stray + loop.messages
+        if m["msg_type"] == "comm_msg"
+        and m["content"]["comm_id"] == comm_id
+        and m["content"]["data"].get("method") == "update"
+    ]
+    assert int(count) > 20 and len(updates) <= 1, (count, len(updates))
 
 
 def test_a_page_reconnecting_while_the_loop_runs_gets_kernel_info_and_every_widget_state(

@@ -251,3 +251,18 @@ def test_wrong_arguments_say_what_was_expected():
     with pytest.raises(PlayerOptionError, match="fps"):
         ipyanimagic.live(plt.figure(), fps=-1, display=False)
     plt.close("all")
+
+
+def test_after_capture_it_saves_a_gif_and_embeds_every_frame(players, tmp_path):
+    fig, _ax, line, x = sine_figure()
+    with ipyanimagic.live(fig, display=False) as p:
+        players.append(p)
+        for k in range(4):
+            line.set_ydata(np.sin(x + k))
+            p.frame()
+    gif = p.save(tmp_path / "live.gif")
+    with Image.open(gif) as image:
+        assert image.n_frames == 4
+    p.embed()
+    data, _meta = p._repr_mimebundle_()
+    assert "image/png" in data and "text/html" in data, "a poster and the embedded place"
