@@ -4,7 +4,8 @@ It owns the widget every displayed object is built on (``transport``), the one e
 point for page -> kernel requests and its allow-list (``dispatcher``, ``registry``),
 running Python for the page (``pyexec``, ``capture``, ``jsonvalue``, ``cellruns``),
 ``%%jsexec``'s widget (``jsexec``) and the calls the other way, Python -> page
-(``pagecalls``, ``replywait``). Page side: ``templates/bridge/``.
+(``pagecalls``, ``replywait``), and what a page that (re)loads while a cell runs needs
+from the kernel (``restore``). Page side: ``templates/bridge/``.
 
 It knows nothing of animations: the player is one of its users, and ``%%jsexec`` works
 with matplotlib absent.
