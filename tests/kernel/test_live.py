@@ -120,3 +120,36 @@ def test_a_page_reconnecting_while_the_loop_runs_gets_kernel_info_and_every_widg
     shell.send(session.msg("comm_close", {"comm_id": control, "data": {}}))
     kernel.km.interrupt_kernel()
     kernel.wait(loop)
+
+
+def test_thousands_of_captures_a_second_send_only_what_the_page_asks_for(kernel):
+    """The server drops IOPub messages above 1000/s (over 3 s): a fast loop must not
+    come near it. Its captures send nothing; each page request brings its reply and a
+    busy / idle pair, whatever the capture rate."""
+    comm_id, key = kernel.open_widget(
+        SETUP.replace("figsize=(3, 2), dpi=50", "figsize=(1, 1), dpi=20")
+    )
+    loop = kernel.start(
+        f"print({STARTED!r}, flush=True)\n"
+        "t0 = time.perf_counter()\n"
+        "for k in range(5000):\n"
+        "    line.set_ydata(np.sin(x + k / 10))\n"
+        "    w.frame()\n"
+        "rate = 5000 / (time.perf_counter() - t0)"
+    )
+    kernel.wait_for_output(loop, STARTED)
+    before = len(kernel.stray) + len(loop.messages)
+    asked, after = 0, -1
+    while not loop.done:  # a page following at its own pace, one request at a time
+        reply = kernel.request(comm_id, key, "newest", {"after": after, "format": "jpeg"})
+        asked += 1
+        after = reply["result"]["index"]
+        if not reply["result"]["live"] or after >= 4999:
+            break
+    kernel.wait(loop)
+    assert loop.status == "ok", loop
+    sent = len(kernel.stray) + len(loop.messages) - before
+    rate = float(kernel.run_ok("print(rate)").stdout)
+    print(f"{rate:.0f} captures/s, {asked} page requests, {sent} other iopub messages")
+    assert sent <= 3 * asked + 10, (sent, asked)
+    kernel.run("w.close()")

@@ -266,3 +266,39 @@ def test_after_capture_it_saves_a_gif_and_embeds_every_frame(players, tmp_path):
     p.embed()
     data, _meta = p._repr_mimebundle_()
     assert "image/png" in data and "text/html" in data, "a poster and the embedded place"
+
+
+def test_a_thread_captures_its_figure_while_the_main_thread_plots_another(players):
+    """Each figure is touched by one thread: the capturing thread draws its own figure
+    only; the main thread's plotting of another figure is left alone, and both are
+    exact."""
+    fig, _ax, line, x = sine_figure()
+    twin, _tax, twin_line, _ = sine_figure()
+    p = ipyanimagic.live(fig, display=False)
+    players.append(p)
+    expected: list[np.ndarray] = []
+    errors: list[BaseException] = []
+
+    def loop() -> None:
+        try:
+            for k in range(30):
+                line.set_ydata(np.sin(x + k / 4))
+                twin_line.set_ydata(np.sin(x + k / 4))
+                p.frame()
+                expected.append(full_draw(twin))
+        except BaseException as exc:
+            errors.append(exc)
+
+    other, other_ax = plt.subplots(figsize=(3, 2), dpi=40)
+    worker = threading.Thread(target=loop)
+    worker.start()
+    pictures = []
+    while worker.is_alive():  # the main thread plots meanwhile
+        other_ax.plot(np.random.default_rng(len(pictures)).random(20))
+        pictures.append(full_draw(other))
+    worker.join(60)
+    assert not errors, errors
+    p.stop()
+    assert pictures, "the main thread drew while the thread captured"
+    for k, want in enumerate(expected):
+        assert np.array_equal(decoded(p.page_frame(k)), want), f"frame {k}"
