@@ -42,7 +42,6 @@ import os
 import statistics
 import sys
 import time
-import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -57,6 +56,7 @@ import interaction  # noqa: E402
 import playback_fps  # noqa: E402
 from playwright.sync_api import expect  # noqa: E402
 from support import lab  # noqa: E402
+from support.remote import shaped_server  # noqa: E402
 from support.shaped import Shape, ShapedLink  # noqa: E402
 
 NAME = "remote"
@@ -108,12 +108,11 @@ def shape_of(profile: str) -> Shape:
 def remote_session(timeout: float) -> Iterator[tuple[Any, Any, Any, ShapedLink]]:
     """JupyterLab, Chromium and a shaped link to the server (unshaped until told);
     yields (server, the server as the browser reaches it, browser, link)."""
-    with _browser.lab_session(timeout) as (server, browser):
-        port = urllib.parse.urlsplit(server.url).port
-        assert port is not None
-        with ShapedLink(port) as link:
-            remote = lab.JupyterServer(link.url, server.token, server.root, server.proc, server.log)
-            yield server, remote, browser, link
+    with (
+        _browser.lab_session(timeout) as (server, browser),
+        shaped_server(server) as (remote, link),
+    ):
+        yield server, remote, browser, link
 
 
 @contextlib.contextmanager

@@ -60,6 +60,43 @@ SLOW_MS: Final = 1000
 #: with the state alone (the page then asks again).
 LIVE_POLL_MS: Final = 10_000
 
+#: JPEG qualities a playing player steps through when the link cannot carry its frames
+#: (templates/player/adapt.js): the user's ``quality`` caps it (and is its top rung).
+QUALITY_LADDER: Final = (85, 70, 55, 40, 30)
+#: The rules of adapt.js, by the names the page uses (ms, ratios, bytes/s):
+ADAPT: Final = {
+    # the window over which bytes received per second (goodput) are measured ...
+    "goodputWindowMs": 2000,
+    # ... and frames shown per second
+    "shownWindowMs": 1000,
+    # no decision before this much of either has been measured since Play
+    "warmupMs": 1000,
+    # behind: frames shown per second below this share of the asked fps ...
+    "behind": 0.9,
+    # ... for this long (and this long since the last change): step down
+    "downMs": 750,
+    # keeping up this long (and this long since the last change): step up, if ...
+    "upMs": 2500,
+    # ... the next rung's bytes at the asked fps, times this margin, fit in the goodput
+    # measured when the player was last behind (its "ceiling") ...
+    "upMargin": 1.25,
+    # ... which is forgotten after this long (the link may have changed: probe)
+    "ceilingMs": 6000,
+    # stepping down, the rung chosen is the best whose bytes fit this share of goodput
+    "fit": 0.9,
+    # the kernel is the limit (quality does not help) when drawing takes this share of
+    # the frame period
+    "kernelBusy": 0.8,
+    # an unmeasured quality's JPEG bytes, from a measured one's: x (q / q0) ** this
+    "sizeExponent": 0.7,
+    # bytes in flight <= goodput x (the fastest recent round trip + this) ...
+    "inflightMarginMs": 100,
+    # ... but never fewer frames than this
+    "minInflightFrames": 2,
+    # the window over which the fastest round trip is taken
+    "rttFloorWindowMs": 5000,
+}
+
 #: What the page sees, by the names it uses.
 LIMITS: Final[dict[str, Any]] = {
     "loopModes": list(LOOP_MODES),
@@ -79,6 +116,10 @@ LIMITS: Final[dict[str, Any]] = {
     "frameTimeoutMs": FRAME_TIMEOUT_MS,
     "slowMs": SLOW_MS,
     "livePollMs": LIVE_POLL_MS,
+    "qualityLadder": list(QUALITY_LADDER),
+    "qualityMin": QUALITY_MIN,
+    "qualityMax": QUALITY_MAX,
+    "adapt": dict(ADAPT),
 }
 
 

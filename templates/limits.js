@@ -1,6 +1,22 @@
 // Generated from ipyanimagic/limits.py by tools/generated.py.
 // Do not edit: the Python module is the one source of these values.
 export const LIMITS = Object.freeze({
+  "adapt": {
+    "behind": 0.9,
+    "ceilingMs": 6000,
+    "downMs": 750,
+    "fit": 0.9,
+    "goodputWindowMs": 2000,
+    "inflightMarginMs": 100,
+    "kernelBusy": 0.8,
+    "minInflightFrames": 2,
+    "rttFloorWindowMs": 5000,
+    "shownWindowMs": 1000,
+    "sizeExponent": 0.7,
+    "upMargin": 1.25,
+    "upMs": 2500,
+    "warmupMs": 1000
+  },
   "assumedRttMs": 20,
   "formats": [
     "png",
@@ -28,6 +44,15 @@ export const LIMITS = Object.freeze({
     "png",
     "jpeg"
   ],
+  "qualityLadder": [
+    85,
+    70,
+    55,
+    40,
+    30
+  ],
+  "qualityMax": 100,
+  "qualityMin": 1,
   "scaleMax": 4.0,
   "scaleMin": 0.25,
   "slowMs": 1000,

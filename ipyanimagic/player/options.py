@@ -135,6 +135,9 @@ PAGE_STATS = frozenset(
         "fps",
         "window",
         "batch",
+        "quality",
+        "goodput_kib_s",
+        "in_flight_max",
     }
 )
 

@@ -11,9 +11,15 @@
 // `ratio` is what it was asked at (the player keeps frames of one ratio), `scale` the
 // bitmap's pixels per CSS pixel, as the kernel drew it (`pixelScale` when the reply
 // does not say: an exported file's frames, drawn at the scale the file records).
+//
+// The link: bytes of replies over time (`goodput`, bytes/s over a sliding window), the
+// fastest recent round trip (`rttFloor`), the bytes of a frame at each JPEG quality asked
+// (`sizes`) and the frames on their way (`framesInFlight`), for adapt.js's rules. A
+// request may ask for a JPEG `quality` (else the kernel's, the player's `quality`).
 
 import { BridgeError } from "../bridge/bridge.js";
 import { LIMITS } from "../limits.js";
+import { Window } from "./adapt.js";
 
 // The weight of the newest round trip in the running estimates.
 const NEWEST = 0.2;
@@ -54,6 +60,42 @@ export class Fetcher {
     // null until a reply says.
     this.drawMs = null;
     this.counts = { requested: 0, received: 0 };
+    this.received = new Window(LIMITS.adapt.goodputWindowMs); // bytes of replies
+    this.rtts = new Window(LIMITS.adapt.rttFloorWindowMs); // ms, round trips
+    this.sizes = new Map(); // JPEG quality asked -> bytes of a frame (running estimate)
+    this.framesInFlight = 0;
+  }
+
+  // Bytes received per second (null until measured since the last resetRates()).
+  get goodput() {
+    return this.received.rate(this.now());
+  }
+
+  // The fastest round trip of a request in the last few seconds (null: none).
+  get rttFloor() {
+    return this.rtts.min(this.now());
+  }
+
+  // Measure goodput afresh (Play: the time at rest is not a slow link).
+  resetRates() {
+    this.received.reset();
+  }
+
+  // A reply brought `buffers` (frames asked at JPEG `quality`, or null) in `rtt` ms.
+  tally(buffers, quality, rtt) {
+    const now = this.now();
+    const bytes = buffers.reduce((t, b) => t + (b.byteLength ?? b.length ?? 0), 0);
+    this.received.add(now, bytes);
+    this.rtts.add(now, rtt);
+    if (quality === null || !buffers.length) return;
+    const each = bytes / buffers.length;
+    const had = this.sizes.get(quality);
+    this.sizes.set(quality, had === undefined ? each : had * (1 - NEWEST) + each * NEWEST);
+  }
+
+  // The arguments of a request: `quality` only when one is asked for.
+  args(args, format, quality) {
+    return quality !== null && format === LIMITS.formats[1] ? { ...args, quality } : args;
   }
 
   // Whether frame i is on its way at the current ratio (in any format).
@@ -81,7 +123,7 @@ export class Fetcher {
   // went to onError). A request already on its way is shared. `quiet`: a guess (the
   // frame after the one at rest): its error and its wait are not reported, unless a
   // caller that is not quiet shares it before it ends.
-  fetch(i, format, { quiet = false } = {}) {
+  fetch(i, format, { quiet = false, quality = null } = {}) {
     const ratio = this.ratio;
     const pending = this.inflight.get(i);
     if (pending && pending.format === format && pending.ratio === ratio) {
@@ -94,9 +136,11 @@ export class Fetcher {
     const started = this.now();
     const entry = { format, ratio, quiet };
     if (!quiet) entry.slow = setTimeout(() => this.onSlow(), this.slowMs);
+    const args = this.args({ index: i, format, scale: ratio }, format, quality);
     entry.promise = this.bridge
-      .call(this.key, "frame", { index: i, format, scale: ratio }, { raw: true })
+      .call(this.key, "frame", args, { raw: true })
       .then(async ({ result, buffers }) => {
+        this.tally(buffers, args.quality ?? null, this.now() - started);
         const bitmap = await this.decode(buffers[0], result.mime);
         const rtt = this.now() - started;
         const frame = this.decoded(bitmap, result, ratio, rtt);
@@ -114,10 +158,12 @@ export class Fetcher {
       .finally(() => {
         clearTimeout(entry.slow);
         this.requests -= 1;
+        this.framesInFlight -= 1;
         if (this.inflight.get(i) === entry) this.inflight.delete(i);
       });
     this.inflight.set(i, entry);
     this.requests += 1;
+    this.framesInFlight += 1;
     this.counts.requested += 1;
     return entry.promise;
   }
@@ -125,20 +171,23 @@ export class Fetcher {
   // One request for several frames (a single one goes as `frame`). The kernel stops a
   // batch at its first failing frame: the frames before it arrive, then the error,
   // reported for the index that failed.
-  fetchBatch(indices, format) {
+  fetchBatch(indices, format, quality = null) {
     if (indices.length === 1) {
-      this.fetch(indices[0], format);
+      this.fetch(indices[0], format, { quality });
       return;
     }
     const started = this.now();
     const ratio = this.ratio;
     const entry = { format, ratio };
     this.requests += 1;
+    this.framesInFlight += indices.length;
     this.counts.requested += indices.length;
+    const args = this.args({ indices, format, scale: ratio }, format, quality);
     entry.promise = this.bridge
-      .call(this.key, "frames", { indices, format, scale: ratio }, { raw: true })
+      .call(this.key, "frames", args, { raw: true })
       .then(async ({ result, buffers }) => {
         const rtt = this.now() - started;
+        this.tally(buffers, args.quality ?? null, rtt);
         const drawing = result.frames.reduce((t, m) => t + (m.render_ms || 0), 0);
         this.measure(rtt, drawing, result.frames.length);
         const decoded = await Promise.all(
@@ -162,17 +211,18 @@ export class Fetcher {
       })
       .finally(() => {
         this.requests -= 1;
+        this.framesInFlight -= indices.length;
         for (const i of indices) if (this.inflight.get(i) === entry) this.inflight.delete(i);
       });
     for (const i of indices) this.inflight.set(i, entry);
   }
 
   // Ask for `indices` (in order) in batches of `batch`, while fewer than `window`
-  // requests are in flight; the rest are left for a later call.
-  prefetch(indices, { window, batch, format }) {
+  // requests are in flight; the rest are left for a later call. `quality`: JPEG's.
+  prefetch(indices, { window, batch, format, quality = null }) {
     const missing = [...indices];
     while (missing.length && this.requests < window) {
-      this.fetchBatch(missing.splice(0, batch), format);
+      this.fetchBatch(missing.splice(0, batch), format, quality);
     }
   }
 }

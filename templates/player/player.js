@@ -10,6 +10,7 @@
 // one state. Its pure rules live in clock.js and are unit-tested there; cutting the rest
 // into modules would spread one state over several files, so it is kept whole.
 
+import * as adapt from "./adapt.js";
 import * as clock from "./clock.js";
 import { Fetcher } from "./fetcher.js";
 import { FOLLOW_TIMEOUT_MS, Follower, liveStatus } from "./follow.js";
@@ -85,6 +86,9 @@ class Player {
     this.closed = false;
     this.visible = true;
     this.counts = { displayed: 0, dropped: 0 };
+    // While playing JPEG: the quality asked for, and why (adapt.js); frames shown/s.
+    this.adapting = null;
+    this.shownRate = new adapt.Window(LIMITS.adapt.shownWindowMs);
     this.dirtyBuffered = true;
     this.lastError = null;
     // A live player (ipyanimagic.live): frames captured while code runs; the view
@@ -215,7 +219,7 @@ class Player {
     this.onNote = () => {
       if (this.closed) return;
       const status = this.view.status;
-      status.title = this.model.get("purity") || "";
+      this.tooltip();
       const note = this.model.get("note") || "";
       if (note || status.dataset.kind === "note") this.view.setStatus(note, note ? "note" : "");
     };
@@ -365,6 +369,7 @@ class Player {
   report() {
     if (this.closed || !this.direction) return;
     const { window, batch } = this.flow;
+    const goodput = this.fetcher.goodput;
     const stats = {
       ...this.fetcher.counts,
       ...this.counts,
@@ -373,12 +378,55 @@ class Player {
       decoded: this.store.size,
       window,
       batch,
+      quality: this.adapting?.quality ?? null,
+      goodput_kib_s: goodput === null ? null : Math.round(goodput / 102.4) / 10,
+      in_flight_max: this.inFlightBudget(),
     };
     const fps = this.view.measuredFps;
     if (Number.isFinite(fps)) stats.fps = fps;
     this.bridge
       .call(this.key, "report", { stats }, { timeout: REPORT_TIMEOUT_MS })
       .catch(() => {});
+  }
+
+  // The status line's tooltip: the kernel's purity verdict, then what playing chose and
+  // why (its `data-quality`: the JPEG quality asked for while playing, else empty).
+  tooltip() {
+    const status = this.view.status;
+    const a = this.adapting;
+    const lines = [this.model.get("purity") || ""];
+    if (a && this.direction) lines.push(`playing: JPEG ${a.why}`);
+    else if (a) lines.push(`at rest: lossless (PNG) at full resolution; last played at JPEG ${a.why}`);
+    status.title = lines.filter(Boolean).join("\n");
+    status.dataset.quality = a && this.direction ? String(a.quality) : "";
+  }
+
+  // The JPEG quality to ask for while playing (adapt.js), from what was measured.
+  adaptQuality(now) {
+    if (!this.adapting) return;
+    const before = this.adapting;
+    const m = {
+      cap: this.model.get("quality"),
+      fps: this.fps,
+      shown: this.shownRate.rate(now),
+      goodput: this.fetcher.goodput,
+      sizes: this.fetcher.sizes,
+      drawMs: this.drawMs,
+    };
+    this.adapting = adapt.decide(before, m, now);
+    if (this.adapting.why !== before.why || this.adapting.quality !== before.quality) {
+      this.tooltip();
+    }
+  }
+
+  // Frames to keep on their way while playing JPEG: bytes in flight bounded by what the
+  // link carries in a round trip (adapt.js); null: no bound.
+  inFlightBudget() {
+    const q = this.adapting?.quality;
+    if (q === undefined || !this.direction) return null;
+    const { goodput, rttFloor, sizes } = this.fetcher;
+    const n = adapt.inFlightBudget({ goodput, rttFloor, bytesPerFrame: adapt.bytesAt(q, sizes) });
+    return Number.isFinite(n) ? n : null;
   }
 
   // -- resolution -----------------------------------------------------------------
@@ -570,6 +618,14 @@ class Player {
     this.direction = dir;
     this.stepDir = dir;
     this.nextDue = performance.now();
+    // Measured afresh (a pause is not a slow link), from the quality last played at.
+    this.fetcher.resetRates();
+    this.shownRate.reset();
+    this.adapting =
+      this.formatFor(true) === JPEG
+        ? adapt.initial(this.model.get("quality"), this.nextDue, this.adapting?.quality)
+        : null;
+    this.tooltip();
     this.view.playing(dir);
     this.schedule();
   }
@@ -582,6 +638,7 @@ class Player {
     this.failedAhead.clear();
     cancelAnimationFrame(this.raf);
     this.view.playing(0);
+    if (wasPlaying) this.tooltip();
     if (wasPlaying && this.current >= 0) {
       this.saveFrame();
       this.goto(this.current); // lossless at rest
@@ -596,17 +653,21 @@ class Player {
   prefetch(from) {
     const { window, batch } = this.flow;
     if (this.fetcher.requests >= window) return;
+    const room = (this.inFlightBudget() ?? Infinity) - this.fetcher.framesInFlight;
+    if (room <= 0) return;
     const missing = clock.toPrefetch(
       {
         from,
         direction: this.direction,
         horizon: window * batch,
-        want: (window - this.fetcher.requests) * batch,
+        want: Math.min((window - this.fetcher.requests) * batch, room),
         skip: (i) => this.store.has(i) || this.fetcher.has(i) || this.failedAhead.has(i),
       },
       this.mode,
     );
-    this.fetcher.prefetch(missing, { window, batch, format: this.formatFor(true) });
+    const format = this.formatFor(true);
+    const quality = this.adapting?.quality ?? null;
+    this.fetcher.prefetch(missing, { window, batch: Math.min(batch, room), format, quality });
   }
 
   // The frame playing goes on from: the one shown, or where Play resumed.
@@ -640,9 +701,11 @@ class Player {
       this.pause();
       return;
     }
+    this.adaptQuality(now);
     this.prefetch(plan.prefetchFrom);
     const shown = plan.show;
     if (shown) {
+      this.shownRate.add(now, 1);
       this.counts.dropped += plan.skipped;
       this.show(shown.index, this.store.get(shown.index));
       this.counts.displayed += 1;

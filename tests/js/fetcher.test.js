@@ -301,3 +301,45 @@ test("after the ratio changes a frame is asked again, not shared with the old re
   );
   assert.equal(fetcher.requests, 0);
 });
+
+test("a JPEG quality asked for goes with the request; none: the kernel's", () => {
+  const { fetcher, bridge } = fetcherOf();
+  fetcher.prefetch([1, 2, 3], { window: 2, batch: 2, format: "jpeg", quality: 55 });
+  fetcher.fetch(9, "png", { quality: 55 }); // PNG has no quality
+  fetcher.fetch(8, "jpeg");
+  assert.deepEqual(
+    bridge.calls.map((c) => c.args),
+    [
+      { indices: [1, 2], format: "jpeg", scale: 1, quality: 55 },
+      { index: 3, format: "jpeg", scale: 1, quality: 55 },
+      { index: 9, format: "png", scale: 1 },
+      { index: 8, format: "jpeg", scale: 1 },
+    ],
+  );
+});
+
+test("goodput: bytes of replies per second; frames in flight; bytes of a frame per quality", async () => {
+  const { fetcher, bridge, advance } = fetcherOf();
+  const kib = (n) => new Uint8Array(n * 1024);
+  assert.equal(fetcher.goodput, null);
+  fetcher.prefetch([1, 2, 3, 4], { window: 2, batch: 2, format: "jpeg", quality: 70 });
+  assert.equal(fetcher.framesInFlight, 4);
+  advance(100);
+  const reply = (indices) => ({
+    result: { frames: indices.map((i) => meta(i)), error: null },
+    buffers: indices.map(() => kib(10)),
+  });
+  bridge.calls[0].answer(reply([1, 2]));
+  await settle();
+  assert.equal(fetcher.framesInFlight, 2);
+  assert.equal(fetcher.sizes.get(70), 10 * 1024);
+  assert.equal(fetcher.rttFloor, 100);
+  advance(LIMITS.adapt.warmupMs);
+  bridge.calls[1].answer(reply([3, 4]));
+  await settle();
+  assert.equal(fetcher.framesInFlight, 0);
+  // 40 KiB over the 1000 ms since the first reply
+  assert.equal(fetcher.goodput, (40 * 1024 * 1000) / LIMITS.adapt.warmupMs);
+  fetcher.resetRates();
+  assert.equal(fetcher.goodput, null);
+});

@@ -1,0 +1,140 @@
+"""A remote user (issue 21): JupyterLab reached through a shaped link (tests/support/shaped.py).
+
+While playing, the page asks for its frames at the JPEG quality the link allows: the
+rate cut, the quality it asks for goes down; the rate restored, it comes back up. At
+rest the frame is lossless (PNG). Seen in the requests the page sends (the kernel
+websocket's comm traffic, tests/support/traffic.py) and the status line's
+``data-quality``; waits on conditions, never on the clock.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from playwright.sync_api import expect
+from support import lab
+from support.player import PlayerView
+from support.remote import shaped_server
+from support.traffic import CommTraffic
+
+# Noise (JPEG's worst case: its bytes fall steeply with the quality), 160 x 120 pixels.
+NOISE = """\
+%load_ext ipyanimagic
+import numpy as np, matplotlib.pyplot as plt
+from matplotlib import animation
+fig = plt.figure(figsize=(4, 3), dpi=40)
+ax = fig.add_axes([0, 0, 1, 1]); ax.set_axis_off()
+im = ax.imshow(np.random.default_rng(0).random((45, 60)), interpolation="nearest")
+def draw(i):
+    im.set_data(np.random.default_rng(i).random((45, 60)))
+    return [im]
+anim = animation.FuncAnimation(fig, draw, frames=400, interval=50)
+plt.close(fig)
+"""
+PLAY = "%animate anim --fps 10 --loop loop"
+DELAY = 0.02  # s each way: a 40 ms round trip
+CUT = 0.2e6  # bits/s: not even the lowest quality's frames at 10 fps
+TIMEOUT = 30.0
+
+
+def qualities(traffic: CommTraffic, since: int = 0) -> list[int]:
+    """The JPEG qualities of the frame requests the page sent, after event ``since``."""
+    out = []
+    for direction, msg in traffic.events[since:]:
+        args = msg.get("args") or {}
+        request = direction == "sent" and msg.get("method") in ("frame", "frames")
+        if request and args.get("format") == "jpeg" and "quality" in args:
+            out.append(args["quality"])
+    return out
+
+
+def wait_for(
+    page: Any,
+    what: str,
+    condition: Callable[[], bool],
+    detail: Callable[[], Any] = lambda: "",
+    timeout: float = TIMEOUT,
+) -> None:
+    """Until ``condition()``, letting the page's events in (Playwright's sync API
+    delivers them while it waits); ``detail()`` goes in the failure's message."""
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, f"timed out waiting for {what}: {detail()}"
+        page.wait_for_timeout(100)
+
+
+def test_the_quality_follows_the_link_and_the_frame_at_rest_is_lossless(jupyter_server, browser):
+    with shaped_server(jupyter_server) as (remote, link):
+        traffic: list[CommTraffic] = []
+        nb = lab.open_notebook(
+            remote, browser, [NOISE, PLAY], on_page=lambda page: traffic.append(CommTraffic(page))
+        )
+        try:
+            (seen,) = traffic
+            nb.run_cell(0, timeout=60)
+            nb.run_cell(1, timeout=60)
+            p = PlayerView.in_output(nb, 1)
+            p.expect_frame(0)
+            link.set(delay=DELAY)
+            status = p.status
+            p.button("Play").click()
+            wait_for(nb.page, "frames asked at quality 85", lambda: 85 in qualities(seen))
+
+            # The rate cut: the page asks for less.
+            cut = len(seen.events)
+            link.set(rate=CUT)
+            wait_for(
+                nb.page,
+                "the quality to go down",
+                lambda: min(qualities(seen, cut), default=85) <= 40,
+            )
+            expect(status).to_have_attribute("data-quality", "30", timeout=TIMEOUT * 1000)
+            title = status.get_attribute("title") or ""
+            assert "playing: JPEG quality 30" in title, title
+
+            # Restored: back up, a rung at a time.
+            restored = len(seen.events)
+            link.set(rate=None)
+            wait_for(
+                nb.page,
+                "the quality to come back up",
+                lambda: max(qualities(seen, restored), default=0) >= 70,
+                lambda: (qualities(seen, restored)[-20:], status.get_attribute("title")),
+            )
+            assert qualities(seen, restored)[0] <= 40  # from where it was, not at once
+
+            # At rest: the frame shown is asked for again, as PNG, and that is what shows.
+            paused = len(seen.events)
+            p.button("Pause").click()
+            shown = p.shown()
+            wait_for(
+                nb.page, "a PNG of the frame at rest", lambda: png_answered(seen, paused, shown)
+            )
+            p.expect_still(shown, for_ms=300)
+            expect(status).to_have_attribute("data-quality", "")
+            assert "at rest: lossless (PNG)" in (status.get_attribute("title") or "")
+            nb.assert_no_page_errors()
+        finally:
+            link.set(rate=None, delay=0)
+            lab.close_notebook(jupyter_server, nb)
+
+
+def png_answered(traffic: CommTraffic, since: int, index: int) -> bool:
+    """The page asked for frame ``index`` as PNG after event ``since``, and it came."""
+    asked = {
+        msg["id"]
+        for direction, msg in traffic.events[since:]
+        if direction == "sent"
+        and msg.get("method") == "frame"
+        and (msg.get("args") or {}).get("index") == index
+        and (msg.get("args") or {}).get("format") == "png"
+    }
+    return any(
+        direction == "received"
+        and msg.get("id") in asked
+        and msg.get("ok")
+        and msg["result"].get("mime") == "image/png"
+        for direction, msg in traffic.events[since:]
+    )
