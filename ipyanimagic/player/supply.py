@@ -253,6 +253,10 @@ class FrameSupply:
         fails on the way (so the run cannot reach it), asked again once the verdict is
         in: a pure animation draws it at random, one that remembers gives that error."""
         first = self.in_order.frame(index, fmt, quality, scale)
+        if self._checking is None and not self._started and main_loop() is not None:
+            # The page asked before the check's delayed start (Play at once): start it
+            # now, so that a frame failing on the way is asked again once it is judged.
+            self.start()
         checking = self._checking
         if checking is None or main_loop() is None:
             return first
