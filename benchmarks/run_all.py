@@ -64,7 +64,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str], tuple[int, int]]] = {
     # The page's flow rule beside fixed ones and a per-message-cost rule, interleaved.
     "playback_flow": ([], ["--quick"], (1200, 400)),
     # What live.frame() costs a loop, beside display(fig) (kernel side, no browser).
-    "live_capture": ([], ["--quick"], (600, 200)),
+    "live": ([], ["--quick"], (900, 300)),
 }
 
 
@@ -74,7 +74,7 @@ SCRIPTS = {"playback_fps_2x": "playback_fps", "playback_fps_workers": "playback_
 
 def check_setup(names: list[str]) -> list[str]:
     problems = []
-    kernel_only = ("kernel_frame_cost", "parallel", "trail_seeks", "live_capture")
+    kernel_only = ("kernel_frame_cost", "parallel", "trail_seeks", "live")
     browser = [n for n in names if n not in kernel_only]
     if browser and shutil.which("chromium") is None:
         problems.append("chromium is not on PATH (apt-get install -y chromium)")
