@@ -77,6 +77,7 @@ def spawn_pool(
     # and the worker module already imported: a worker starts in a fraction of a spawn's.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([PRELOAD])
+    _start_fork_server_deaf_to_sigint()
     pool = ProcessPoolExecutor(
         workers, mp_context=context, initializer=_start_worker, initargs=(initializer, initargs)
     )
@@ -84,6 +85,26 @@ def spawn_pool(
         _pools.add(pool)
     end_at_kernel_exit()
     return pool
+
+
+def _start_fork_server_deaf_to_sigint() -> None:
+    """Start the fork server with SIGINT ignored (main thread only; once).
+
+    Why: the fork server gives each worker the SIGINT handler it had when it started;
+    started from the kernel, that is Python's KeyboardInterrupt, so a worker still
+    importing when the stop button's SIGINT reached the process group died before
+    ``_start_worker`` could ignore it (a broken pool, seen on a loaded machine). A process
+    started with SIGINT ignored keeps it ignored, and so do the workers it forks.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return  # signal.signal works on the main thread only; _start_worker still runs
+    from multiprocessing import forkserver
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 #: glibc's mallopt parameters, and the values our workers use: buffers up to the largest

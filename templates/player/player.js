@@ -515,8 +515,9 @@ class Player {
   // status messages for the page to handle, taking time from the drag itself).
   publishFrame(i) {
     if (this.model.get("current") !== i) this.model.set("current", i);
-    // Nor per frame while following a live player.
-    if (!this.direction && !this.seeker.moving && !this.following) this.saveFrame();
+    // Nor while a live player captures: the kernel's main thread reads them only after
+    // the loop, and its echo of an old one would then pull the view back.
+    if (!this.direction && !this.seeker.moving && !this.live) this.saveFrame();
   }
 
   saveFrame() {

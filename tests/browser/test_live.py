@@ -7,6 +7,7 @@ newest; the stop button ends capture and leaves an ordinary player. In JupyterLa
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -36,6 +37,19 @@ AFTER = "print('after', 1 + 1)"
 
 def cell_running(nb, i: int) -> bool:
     return nb.cell(i).locator(".jp-InputPrompt").inner_text().strip().startswith("[*]")
+
+
+def wait_until_saved_with_the_player(server, nb, timeout: float = 30) -> None:
+    """The notebook on disk holds the player's output (what a reloaded page shows)."""
+    (session,) = [s for s in server.api("GET", "/api/sessions") if s["id"] == nb.session_id]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        model = server.api("GET", f"/api/contents/{session['path']}?content=1")
+        outputs = model["content"]["cells"][1].get("outputs", [])
+        if any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs):
+            return
+        nb.page.wait_for_timeout(200)
+    raise AssertionError("the notebook was not saved with the player's output")
 
 
 def captured(player: PlayerView) -> int:
@@ -128,7 +142,7 @@ def test_a_page_reloaded_while_the_loop_runs_gets_the_player_back_and_follows(
     player = PlayerView.in_output(nb, 1)
     wait_for_frame_past(player, 5)
     nb.page.keyboard.press("Control+s")  # the reloaded page shows the saved outputs
-    expect(nb.page.get_by_text("Loading widget")).to_have_count(0)
+    wait_until_saved_with_the_player(jupyter_server, nb)
     seen = captured(player)
     nb.page.reload()
     # The widgets come from the kernel, whose main thread the loop holds.
