@@ -84,7 +84,6 @@ OLDEST_STACK = (
     "browser/test_player.py::test_keyboard_space_plays_and_arrows_step[lab]",
     "browser/test_threads.py::test_calls_made_while_a_cell_runs_run_on_the_main_thread_after_it",
     "browser/test_live.py::test_a_running_loop_is_followed_scrubbed_back_and_followed_again[lab]",
-    "browser/test_live.py::test_a_page_reloaded_while_the_loop_runs_gets_the_player_back_and_follows[lab]",
 )
 # Tests of what the oldest stack does not have, marked "subshells" and left out of the
 # old-stack run: ipykernel 6 has no subshells (its comm messages always arrive on the
