@@ -30,6 +30,13 @@ A wait on another thread never touches the stream (ZMQStream is not thread-safe)
 kernel still publishes ``busy`` / ``idle`` for each reply taken (front ends dispose of
 the message's handlers on ``idle``).
 
+Why one module (~360 lines): its one job is the single wrapper on the kernel's shell
+stream: what it takes (replies, a live player's thread-safe requests, whole messages a
+taker accepts), on which thread, and the waits and pumps that depend on that thread.
+Split, each part would need the wrapper's private state (what is installed where, the
+lock, the tables it reads on every message); restore.py, which decides *what* a reloaded
+page needs, is kept apart.
+
 The same wrapper serves the *requests* of a live player (:func:`serve`): a running loop's
 frames are kept encoded, so the page's requests for them need neither the main thread
 nor matplotlib, and taken here they are answered while the cell runs in every mode of
