@@ -41,10 +41,30 @@ def live(kernel):
     kernel.run("w.close()")
 
 
-def test_a_looping_cell_answers_the_page_and_the_stop_button_keeps_its_frames(kernel, live):
+@pytest.fixture
+def looping(kernel, live):
+    """Starts the loop (once it printed that it runs). Whatever the test asserted, the
+    loop is stopped after it: a loop left running would hold the kernel for the next."""
+    started = []
+
+    def start():
+        loop = kernel.start(LOOP)
+        started.append(loop)
+        kernel.wait_for_output(loop, STARTED)
+        return loop
+
+    yield start
+    for loop in started:
+        if not loop.done:
+            kernel.km.interrupt_kernel()
+            kernel.wait(loop)
+
+
+def test_a_looping_cell_answers_the_page_and_the_stop_button_keeps_its_frames(
+    kernel, live, looping
+):
     comm_id, key = live
-    loop = kernel.start(LOOP)
-    kernel.wait_for_output(loop, STARTED)
+    loop = looping()
     newest = kernel.request(comm_id, key, "newest", {"after": 2, "format": "png"}, timeout=30)
     assert not loop.done, "answered while the loop runs"
     assert newest["ok"] is True, newest
@@ -83,13 +103,12 @@ def test_a_looping_cell_answers_the_page_and_the_stop_button_keeps_its_frames(ke
 
 
 def test_a_page_reconnecting_while_the_loop_runs_gets_kernel_info_and_every_widget_state(
-    kernel, live
+    kernel, live, looping
 ):
     """What a reloaded page asks first (ipywidgets' manager): answered while the loop
     holds the main thread (ipyanimagic.bridge.restore)."""
     comm_id, _key = live
-    loop = kernel.start(LOOP)
-    kernel.wait_for_output(loop, STARTED)
+    loop = looping()
     session, shell = kernel.kc.session, kernel.kc.shell_channel
     info = session.msg("kernel_info_request", {})
     shell.send(info)
