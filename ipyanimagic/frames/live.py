@@ -15,7 +15,11 @@ whose frames are drawn by the loop's own calls, not by the player. So here:
 - :meth:`LiveRun.newest` is how a page follows: answered at once when a frame newer
   than the page has exists, else at the next capture (a long poll). Frames therefore
   travel at the page's pace, one reply per request, whatever the capture rate: nothing
-  per frame reaches the notebook or the kernel's IOPub rate limit.
+  per frame reaches the notebook or the kernel's IOPub rate limit. A page keeps two
+  requests waiting (follow.js) so one reply's round trip does not halve the frames it
+  shows; the requests name the page (``follower``) and each capture answers at most one
+  of a page's requests, each with a frame newer than the page was last sent, so the two
+  bring consecutive captures, not the same frame twice.
 """
 
 from __future__ import annotations
@@ -95,9 +99,17 @@ class _Follower:
     """One page's follow request: answered with the newest frame past ``after``."""
 
     def __init__(
-        self, after: int, fmt: str, quality: int, scale: float, peek: bool, out: Future[Newest]
+        self,
+        after: int,
+        fmt: str,
+        quality: int,
+        scale: float,
+        peek: bool,
+        out: Future[Newest],
+        page: str | None = None,
     ) -> None:
         self.after = after
+        self.page = page
         self.fmt = fmt
         self.quality = quality
         self.scale = scale
@@ -125,6 +137,8 @@ class LiveRun(InOrder):
         self._state_lock = threading.Lock()
         self._last: Pixels | None = None
         self._followers: list[_Follower] = []
+        #: The newest frame each following page was sent (by its ``follower`` name).
+        self._sent: dict[str, int] = {}
         self._times: deque[float] = deque(maxlen=RATE_WINDOW)
 
     # -- capture (the user's thread) ----------------------------------------------------
@@ -158,8 +172,18 @@ class LiveRun(InOrder):
             self.source.captured(index + 1)
             self._last = pixels
             self._times.append(time.monotonic())
-            ready = [f for f in self._followers if f.after < index]
-            self._followers = [f for f in self._followers if f.after >= index]
+            ready: list[_Follower] = []
+            waiting: list[_Follower] = []
+            pages: set[str] = set()
+            for f in self._followers:
+                once = f.page is None or f.peek or f.page not in pages
+                if once and self._after(f) < index:
+                    ready.append(f)
+                    if f.page is not None and not f.peek:
+                        pages.add(f.page)
+                else:
+                    waiting.append(f)
+            self._followers = waiting
         for follower in ready:
             self._answer(follower)
         return index
@@ -204,10 +228,18 @@ class LiveRun(InOrder):
         return self.frame(index, fmt, quality, scale).result()
 
     def newest(
-        self, after: int, fmt: str, quality: int, scale: float, *, peek: bool = False
+        self,
+        after: int,
+        fmt: str,
+        quality: int,
+        scale: float,
+        *,
+        peek: bool = False,
+        follower: str | None = None,
     ) -> Future[Newest]:
         """The newest frame once there is one past ``after`` (or capture ended, or
         POLL_S passed: then the state alone). ``peek``: the state alone, no frame.
+        ``follower`` names the page: past the frame it was last sent, too.
 
         The page's ratio (``scale``) becomes the scale of the next captures.
         """
@@ -215,17 +247,17 @@ class LiveRun(InOrder):
         if not peek:
             self.scale = scale
         out: Future[Newest] = Future()
-        follower = _Follower(after, fmt, quality, scale, peek, out)
+        request = _Follower(after, fmt, quality, scale, peek, out, follower)
         with self._state_lock:
-            waits = self.capturing and self.next - 1 <= after
+            waits = self.capturing and self.next - 1 <= self._after(request)
             if waits:
-                self._followers.append(follower)
+                self._followers.append(request)
         if not waits:
-            self._answer(follower)
+            self._answer(request)
             return out
-        timer = threading.Timer(POLL_S, self._expire, (follower,))
+        timer = threading.Timer(POLL_S, self._expire, (request,))
         timer.daemon = True
-        follower.timer = timer
+        request.timer = timer
         timer.start()
         if out.done():  # answered before the timer was set
             timer.cancel()
@@ -244,6 +276,13 @@ class LiveRun(InOrder):
         span = recent[-1] - recent[0]
         return round((len(recent) - 1) / span, 2) if len(recent) >= 2 and span > 0 else None
 
+    def _after(self, follower: _Follower) -> int:
+        """The frame a request wants one past: the page's, or the one it was last sent
+        (another of its requests was answered meanwhile). Holding ``_state_lock``."""
+        if follower.page is None or follower.peek:
+            return follower.after
+        return max(follower.after, self._sent.get(follower.page, -1))
+
     def _expire(self, follower: _Follower) -> None:
         with self._state_lock:
             if follower not in self._followers:
@@ -256,9 +295,13 @@ class LiveRun(InOrder):
             follower.timer.cancel()
         if follower.out.done():
             return
-        newest = self.next - 1
+        with self._state_lock:
+            newest = self.next - 1
+            stale = follower.peek or newest <= self._after(follower)
+            if not stale and follower.page is not None:
+                self._sent[follower.page] = newest
         state = self.state()
-        if follower.peek or newest <= follower.after:
+        if stale:
             follower.out.set_result(({**state, "index": newest}, None))
             return
         last = self._last

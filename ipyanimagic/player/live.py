@@ -16,6 +16,7 @@ holds: thread-safe methods, answered where the kernel reads its shell socket
 
 from __future__ import annotations
 
+import threading
 import weakref
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
@@ -62,6 +63,9 @@ class LivePlayer(Player):
         assert isinstance(run, LiveRun)
         self.run: LiveRun = run
         self.purity = ABOUT
+        #: Captured by the thread that runs cells (the end of a cell pauses it), or by a
+        #: thread of the user's (a simulation thread: only ``stop()`` ends it).
+        self.captured_by_cells = True
 
     def _set_purity(self, verdict: Purity) -> None:
         """A live player's tooltip says what it is, not a verdict nobody measured."""
@@ -86,6 +90,7 @@ class LivePlayer(Player):
                 self.count = -1
                 self.live = True
             _end_with_cell(self)
+        self.captured_by_cells = threading.current_thread() is threading.main_thread()
         index = self.run.capture()
         # ipykernel 6 reads the shell channel on the main thread, which this loop holds:
         # the page's requests are read here, at each capture (elsewhere: nothing to do).
@@ -148,15 +153,20 @@ class LivePlayer(Player):
         quality: int | None = None,
         scale: float = 1.0,
         peek: bool = False,
+        follower: str | None = None,
     ) -> Future[Any]:
         """The newest frame once one past ``after`` is captured (a long poll): its
         metadata with ``known``, ``live`` and ``rate`` (steps/s), and its bytes; without
-        bytes when ``peek``, or when capture ended or nothing came for a while."""
+        bytes when ``peek``, or when capture ended or nothing came for a while.
+        ``follower`` names the page, so its requests waiting together bring different
+        frames (frames/live.py)."""
         fmt, q, s = self._request(format, quality, scale)
         if isinstance(after, bool) or not isinstance(after, int):
             raise TypeError(f"after must be a frame index, not {type(after).__name__}")
+        if follower is not None and not isinstance(follower, str):
+            raise TypeError(f"follower must be a string, not {type(follower).__name__}")
         return futures.then(
-            self.run.newest(after, fmt, q, s, peek=bool(peek)),
+            self.run.newest(after, fmt, q, s, peek=bool(peek), follower=follower),
             lambda got: WithBuffers(got[0], [got[1]] if got[1] is not None else []),
         )
 
@@ -317,9 +327,11 @@ def _any_capturing() -> bool:
 
 def _end_capture(*_args: Any) -> None:
     """A cell ended: players that captured frames pause (ordinary players until they
-    capture again); one still without frames waits for them, live."""
+    capture again); one still without frames waits for them, live; one a thread of the
+    user's captures goes on until its ``stop()`` (the cell that started the thread ends
+    long before the thread)."""
     for player in list(_capturing):
-        if player.run.next == 0 and not player.pipeline.closed:
+        if not player.pipeline.closed and (player.run.next == 0 or not player.captured_by_cells):
             continue
         _capturing.discard(player)
         player.pause()

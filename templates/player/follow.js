@@ -1,12 +1,15 @@
 // Following a live player (ipyanimagic.live): the newest frame the kernel captured, at
 // the page's own pace, and the count of frames while the user looks back.
 //
-// One request at a time: the kernel answers `newest` when there is a frame past the one
-// the page has (a long poll, LIMITS.livePollMs at most), so frames travel one reply per
-// request whatever the capture rate, never more than the page can show, and nothing per
-// captured frame reaches the notebook or the server's IOPub rate limit. While the user
-// looks back (a step, the slider, Pause) the requests are peeks: the count alone, no
-// frame, at most one per PEEK_MS.
+// The kernel answers `newest` when there is a frame past the one the page has (a long
+// poll, LIMITS.livePollMs at most), so frames travel one reply per request whatever the
+// capture rate, never more than the page asks for, and nothing per captured frame reaches
+// the notebook or the server's IOPub rate limit. While following, FOLLOW_DEPTH requests
+// wait at the kernel: with one, each frame cost a whole round trip and the page showed
+// 0.47 of its rAF rate (benchmarks/live.py); the requests carry the page's name, and the
+// kernel answers them with consecutive captures (frames/live.py). While the user looks
+// back (a step, the slider, Pause) the requests are peeks: the count alone, no frame, one
+// at a time, at most one per PEEK_MS.
 
 import { LIMITS } from "../limits.js";
 
@@ -15,9 +18,17 @@ export const PEEK_MS = 250;
 // ms before asking again after a request failed (a slow kernel, a lost reply).
 export const RETRY_MS = 1000;
 
+// Requests waiting at the kernel while following (the newest frames), and while peeking.
+export const FOLLOW_DEPTH = 2;
+
 // What to ask for next: the newest frame past `have` while following, else a peek.
 export function nextAsk({ following, have }) {
   return { after: have, peek: !following };
+}
+
+// How many requests may be on their way.
+export function requestsWanted({ following }) {
+  return following ? FOLLOW_DEPTH : 1;
 }
 
 // ms to wait before the next request.
@@ -57,7 +68,7 @@ export class Follower {
     Object.assign(this, { ask, following, onState, onFrame, onError, setTimer, clearTimer });
     this.have = -1; // the newest frame this page has been sent
     this.running = false;
-    this.inFlight = false;
+    this.inFlight = 0; // requests on their way
     this.timer = null;
   }
 
@@ -73,9 +84,14 @@ export class Follower {
     this.timer = null;
   }
 
-  // Following again: ask now, unless a request is on its way (its reply asks next).
+  // Following again: ask now, unless enough requests are on their way (their replies
+  // ask next).
   poke() {
-    if (this.running && !this.inFlight) this.schedule(0);
+    if (this.running && this.inFlight < this.wanted()) this.schedule(0);
+  }
+
+  wanted() {
+    return requestsWanted({ following: this.following() });
   }
 
   schedule(ms) {
@@ -87,12 +103,15 @@ export class Follower {
   }
 
   async once() {
-    if (!this.running || this.inFlight) return;
-    this.inFlight = true;
+    if (!this.running || this.inFlight >= this.wanted()) return;
+    this.inFlight += 1;
     let failed = false;
     try {
       const following = this.following();
-      const { result, buffers } = await this.ask(nextAsk({ following, have: this.have }));
+      const asked = this.ask(nextAsk({ following, have: this.have }));
+      // Room for another (following): it waits at the kernel beside this one.
+      if (this.inFlight < this.wanted()) this.schedule(0);
+      const { result, buffers } = await asked;
       if (!this.running) return;
       this.onState(result);
       if (buffers?.length && result.index > this.have) {
@@ -110,7 +129,7 @@ export class Follower {
         return;
       }
     } finally {
-      this.inFlight = false;
+      this.inFlight -= 1;
     }
     if (this.running) this.schedule(pauseBefore({ following: this.following(), failed }));
   }

@@ -247,13 +247,16 @@ class Player {
 
   startLive(have = -1) {
     this.pause();
+    // This view's name at the kernel: its waiting requests bring different frames, and
+    // another view of the same player (a second tab) is answered on its own.
+    this.followerName ??= `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
     this.view.showLive(true, true);
     this.follower = new Follower({
       ask: (args) =>
         this.bridge.call(
           this.key,
           "newest",
-          { ...args, format: this.formatFor(true), scale: this.ratio },
+          { ...args, format: this.formatFor(true), scale: this.ratio, follower: this.followerName },
           { raw: true, timeout: FOLLOW_TIMEOUT_MS },
         ),
       following: () => this.following && this.visible && !this.closed,

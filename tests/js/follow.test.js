@@ -1,15 +1,18 @@
-// Following a live player: one request at a time, the newest frame while following,
-// peeks (the count alone) while the user looks back, and the status line's words.
+// Following a live player: FOLLOW_DEPTH requests waiting while following (the newest
+// frames), one peek at a time (the count alone) while the user looks back, and the status
+// line's words.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
+  FOLLOW_DEPTH,
   Follower,
   PEEK_MS,
   RETRY_MS,
   liveStatus,
   nextAsk,
   pauseBefore,
+  requestsWanted,
 } from "../../templates/player/follow.js";
 
 // A follower over a fake kernel: each ask waits until the test answers it; timers are
@@ -71,20 +74,45 @@ test("it asks again at once while following, after PEEK_MS while looking back, R
   assert.equal(pauseBefore({ following: true, failed: true }), RETRY_MS);
 });
 
-test("one request at a time: the next is asked only after the reply", async () => {
+test("following keeps two requests waiting, peeking one", () => {
+  assert.equal(FOLLOW_DEPTH, 2);
+  assert.equal(requestsWanted({ following: true }), 2);
+  assert.equal(requestsWanted({ following: false }), 1);
+});
+
+test("while following, a second request waits beside the first; a reply makes room for the next", async () => {
   const { follower, asks, seen, tick } = followerOf();
   follower.start(-1);
   await tick();
   assert.equal(asks.length, 1);
   assert.deepEqual(asks[0].args, { after: -1, peek: false });
-  follower.poke(); // a request is on its way: nothing more
+  assert.equal(await tick(), 0, "the second is asked at once");
+  assert.equal(asks.length, 2);
+  follower.poke(); // two are on their way: nothing more
   await tick();
-  assert.equal(asks.length, 1);
+  assert.equal(asks.length, 2);
   asks[0].answer({ index: 7, known: 8, live: true }, ["bytes7"]);
   await settle();
   assert.deepEqual(seen.frames, [[7, "bytes7"]]);
   assert.equal(await tick(), 0, "following: asked again at once");
-  assert.deepEqual(asks[1].args, { after: 7, peek: false });
+  assert.deepEqual(asks[2].args, { after: 7, peek: false });
+  assert.equal(await tick(), null, "two on their way again");
+  assert.equal(asks.length, 3);
+  // The other request's reply, an older frame (its encoding was slower): not shown.
+  asks[1].answer({ index: 6, known: 8, live: true }, ["bytes6"]);
+  await settle();
+  assert.deepEqual(seen.frames, [[7, "bytes7"]]);
+});
+
+test("peeking, one request at a time: the next is asked only after the reply", async () => {
+  const { follower, asks, tick } = followerOf({ following: false });
+  follower.start(2);
+  await tick();
+  assert.equal(await tick(), null, "no second request");
+  assert.equal(asks.length, 1);
+  follower.poke();
+  await tick();
+  assert.equal(asks.length, 1);
 });
 
 test("looking back, it peeks: states arrive, frames do not", async () => {

@@ -153,6 +153,35 @@ def test_a_follow_request_waits_for_the_next_capture_then_gets_the_newest(player
     assert p.newest(after=1, format="png").result(timeout=30).result["index"] == 4
 
 
+def test_two_waiting_requests_of_one_page_bring_consecutive_captures_not_one_frame_twice(
+    players,
+):
+    fig, _ax, line, x = sine_figure()
+    p = ipyanimagic.live(fig, display=False)
+    players.append(p)
+    p.frame()
+    first = p.newest(after=0, format="png", follower="page-a")
+    second = p.newest(after=0, format="png", follower="page-a")
+    other = p.newest(after=0, format="png", follower="page-b")
+    line.set_ydata(np.cos(x))
+    p.frame()
+    assert first.result(timeout=30).result["index"] == 1
+    assert other.result(timeout=30).result["index"] == 1, "another page gets its own"
+    assert not second.done(), "frame 1 went to this page's other request: it waits"
+    line.set_ydata(np.sin(2 * x))
+    p.frame()
+    expected = full_draw(fig)
+    got = second.result(timeout=30)
+    assert got.result["index"] == 2 and np.array_equal(decoded(got), expected)
+    # The page looked back and asks again from an older frame: answered past what it was
+    # sent, at the next capture; a peek is answered at once.
+    third = p.newest(after=0, format="png", follower="page-a")
+    assert p.newest(after=0, peek=True, follower="page-a").result(timeout=30).result["known"] == 3
+    assert not third.done()
+    p.frame()
+    assert third.result(timeout=30).result["index"] == 3
+
+
 def test_a_peek_says_how_many_frames_without_sending_one(players):
     fig, *_ = sine_figure()
     p = ipyanimagic.live(fig, display=False)
@@ -302,3 +331,63 @@ def test_a_thread_captures_its_figure_while_the_main_thread_plots_another(player
     assert pictures, "the main thread drew while the thread captured"
     for k, want in enumerate(expected):
         assert np.array_equal(decoded(p.page_frame(k)), want), f"frame {k}"
+
+
+def test_a_thread_capturing_goes_on_after_the_cell_that_started_it_ends(players):
+    """A simulation thread outlives its cell: the cell's end pauses the players the cell
+    captured into, not the thread's, which ends with its own ``stop()``."""
+    from ipyanimagic.player import live as live_player
+
+    fig, _ax, line, x = sine_figure()
+    p = ipyanimagic.live(fig, display=False)
+    players.append(p)
+    started, go_on = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def simulate() -> None:
+        try:
+            p.frame()
+            started.set()
+            assert go_on.wait(30)
+            line.set_ydata(np.cos(x))
+            p.frame()
+            p.stop()
+        except BaseException as exc:
+            errors.append(exc)
+
+    worker = threading.Thread(target=simulate)
+    worker.start()
+    assert started.wait(30)
+    live_player._end_capture()  # the cell that started the thread ends
+    assert p.live, "the thread's player is still capturing"
+    go_on.set()
+    worker.join(30)
+    assert not errors, errors
+    assert p.count == 2 and not p.live
+
+
+def test_one_loop_updates_two_live_figures_each_kept_exactly(players):
+    fig_a, _ax, line_a, x = sine_figure()
+    fig_b, _bx, line_b, _ = sine_figure()
+    twin, _tx, twin_line, _ = sine_figure()
+    a = ipyanimagic.live(fig_a, display=False)
+    b = ipyanimagic.live(fig_b, display=False)
+    players.extend([a, b])
+    expected_a, expected_b = [], []
+    for k in range(12):
+        line_a.set_ydata(np.sin(x + k / 3))
+        a.frame()
+        twin_line.set_ydata(np.sin(x + k / 3))
+        expected_a.append(full_draw(twin))
+        if k % 3 == 0:  # the second figure changes and is captured every third step
+            line_b.set_ydata(np.cos(x * (1 + k / 10)))
+            b.frame()
+            twin_line.set_ydata(np.cos(x * (1 + k / 10)))
+            expected_b.append(full_draw(twin))
+    a.stop()
+    b.stop()
+    assert (a.count, b.count) == (12, 4)
+    for k, want in enumerate(expected_a):
+        assert np.array_equal(decoded(a.page_frame(k)), want), f"a: frame {k}"
+    for k, want in enumerate(expected_b):
+        assert np.array_equal(decoded(b.page_frame(k)), want), f"b: frame {k}"
