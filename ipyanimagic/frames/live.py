@@ -15,11 +15,13 @@ whose frames are drawn by the loop's own calls, not by the player. So here:
 - :meth:`LiveRun.newest` is how a page follows: answered at once when a frame newer
   than the page has exists, else at the next capture (a long poll). Frames therefore
   travel at the page's pace, one reply per request, whatever the capture rate: nothing
-  per frame reaches the notebook or the kernel's IOPub rate limit. A page keeps two
-  requests waiting (follow.js) so one reply's round trip does not halve the frames it
-  shows; the requests name the page (``follower``) and each capture answers at most one
-  of a page's requests, each with a frame newer than the page was last sent, so the two
-  bring consecutive captures, not the same frame twice.
+  per frame reaches the notebook or the kernel's IOPub rate limit. A page keeps several
+  requests waiting (follow.js) so that a reply's round trip does not set its frame rate
+  (with one, a page showed half its display rate); the requests name the page
+  (``follower``) and say how far apart its frames should be (``spacing``, the page's
+  frame interval): each is answered with a frame newer than the page was last sent, no
+  sooner than ``spacing`` after the last one, so they bring frames spread over time,
+  never the same frame twice and never a burst the page could not show.
 """
 
 from __future__ import annotations
@@ -107,15 +109,19 @@ class _Follower:
         peek: bool,
         out: Future[Newest],
         page: str | None = None,
+        spacing: float = 0.0,
     ) -> None:
         self.after = after
         self.page = page
+        self.spacing = spacing
         self.fmt = fmt
         self.quality = quality
         self.scale = scale
         self.peek = peek
         self.out = out
         self.timer: threading.Timer | None = None
+        #: Its timer answers it when due (a newer frame came too soon after the last).
+        self.timed_to_due = False
 
 
 class LiveRun(InOrder):
@@ -137,8 +143,10 @@ class LiveRun(InOrder):
         self._state_lock = threading.Lock()
         self._last: Pixels | None = None
         self._followers: list[_Follower] = []
-        #: The newest frame each following page was sent (by its ``follower`` name).
+        #: The newest frame each following page was sent (by its ``follower`` name), and
+        #: when (``time.monotonic()``).
         self._sent: dict[str, int] = {}
+        self._sent_at: dict[str, float] = {}
         self._times: deque[float] = deque(maxlen=RATE_WINDOW)
 
     # -- capture (the user's thread) ----------------------------------------------------
@@ -171,21 +179,29 @@ class LiveRun(InOrder):
             self.next = index + 1
             self.source.captured(index + 1)
             self._last = pixels
-            self._times.append(time.monotonic())
+            now = time.monotonic()
+            self._times.append(now)
             ready: list[_Follower] = []
             waiting: list[_Follower] = []
+            early: list[_Follower] = []
             pages: set[str] = set()
             for f in self._followers:
                 once = f.page is None or f.peek or f.page not in pages
-                if once and self._after(f) < index:
+                if not once or self._after(f) >= index:
+                    waiting.append(f)
+                elif self._due(f) > now:
+                    waiting.append(f)
+                    if not f.timed_to_due:
+                        early.append(f)
+                else:
                     ready.append(f)
                     if f.page is not None and not f.peek:
                         pages.add(f.page)
-                else:
-                    waiting.append(f)
             self._followers = waiting
         for follower in ready:
             self._answer(follower)
+        for follower in early:
+            self._answer_when_due(follower)
         return index
 
     def resume(self) -> None:
@@ -236,10 +252,12 @@ class LiveRun(InOrder):
         *,
         peek: bool = False,
         follower: str | None = None,
+        spacing: float = 0.0,
     ) -> Future[Newest]:
         """The newest frame once there is one past ``after`` (or capture ended, or
         POLL_S passed: then the state alone). ``peek``: the state alone, no frame.
-        ``follower`` names the page: past the frame it was last sent, too.
+        ``follower`` names the page: past the frame it was last sent, too, and no sooner
+        than ``spacing`` seconds after it.
 
         The page's ratio (``scale``) becomes the scale of the next captures.
         """
@@ -247,20 +265,19 @@ class LiveRun(InOrder):
         if not peek:
             self.scale = scale
         out: Future[Newest] = Future()
-        request = _Follower(after, fmt, quality, scale, peek, out, follower)
+        request = _Follower(after, fmt, quality, scale, peek, out, follower, max(0.0, spacing))
         with self._state_lock:
-            waits = self.capturing and self.next - 1 <= self._after(request)
+            newer = self.next - 1 > self._after(request)
+            early = newer and self._due(request) > time.monotonic()
+            waits = self.capturing and (not newer or early)
             if waits:
                 self._followers.append(request)
         if not waits:
             self._answer(request)
-            return out
-        timer = threading.Timer(POLL_S, self._expire, (request,))
-        timer.daemon = True
-        request.timer = timer
-        timer.start()
-        if out.done():  # answered before the timer was set
-            timer.cancel()
+        elif early:
+            self._answer_when_due(request)
+        else:
+            self._set_timer(request, POLL_S)
         return out
 
     def state(self) -> dict[str, Any]:
@@ -283,6 +300,31 @@ class LiveRun(InOrder):
             return follower.after
         return max(follower.after, self._sent.get(follower.page, -1))
 
+    def _due(self, follower: _Follower) -> float:
+        """When a request may be answered with a frame (``time.monotonic()``): its
+        page's spacing after the page's last frame. Holding ``_state_lock``."""
+        if follower.page is None or follower.peek or follower.page not in self._sent_at:
+            return 0.0
+        return self._sent_at[follower.page] + follower.spacing
+
+    def _answer_when_due(self, follower: _Follower) -> None:
+        """A newer frame is there but the page's last came too recently: answered when
+        due (by a capture before then if one comes: it carries the newest)."""
+        with self._state_lock:
+            wait = self._due(follower) - time.monotonic()
+            follower.timed_to_due = True
+        self._set_timer(follower, max(0.0, wait))
+
+    def _set_timer(self, follower: _Follower, seconds: float) -> None:
+        if follower.timer is not None:
+            follower.timer.cancel()
+        timer = threading.Timer(seconds, self._expire, (follower,))
+        timer.daemon = True
+        follower.timer = timer
+        timer.start()
+        if follower.out.done():  # answered before the timer was set
+            timer.cancel()
+
     def _expire(self, follower: _Follower) -> None:
         with self._state_lock:
             if follower not in self._followers:
@@ -300,6 +342,7 @@ class LiveRun(InOrder):
             stale = follower.peek or newest <= self._after(follower)
             if not stale and follower.page is not None:
                 self._sent[follower.page] = newest
+                self._sent_at[follower.page] = time.monotonic()
         state = self.state()
         if stale:
             follower.out.set_result(({**state, "index": newest}, None))

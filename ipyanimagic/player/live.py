@@ -154,19 +154,24 @@ class LivePlayer(Player):
         scale: float = 1.0,
         peek: bool = False,
         follower: str | None = None,
+        spacing: float = 0,
     ) -> Future[Any]:
         """The newest frame once one past ``after`` is captured (a long poll): its
         metadata with ``known``, ``live`` and ``rate`` (steps/s), and its bytes; without
         bytes when ``peek``, or when capture ended or nothing came for a while.
         ``follower`` names the page, so its requests waiting together bring different
-        frames (frames/live.py)."""
+        frames, ``spacing`` ms apart at least (frames/live.py)."""
         fmt, q, s = self._request(format, quality, scale)
         if isinstance(after, bool) or not isinstance(after, int):
             raise TypeError(f"after must be a frame index, not {type(after).__name__}")
         if follower is not None and not isinstance(follower, str):
             raise TypeError(f"follower must be a string, not {type(follower).__name__}")
+        if isinstance(spacing, bool) or not isinstance(spacing, (int, float)) or spacing < 0:
+            raise TypeError(f"spacing must be a number of ms >= 0, not {spacing!r}")
         return futures.then(
-            self.run.newest(after, fmt, q, s, peek=bool(peek), follower=follower),
+            self.run.newest(
+                after, fmt, q, s, peek=bool(peek), follower=follower, spacing=spacing / 1000
+            ),
             lambda got: WithBuffers(got[0], [got[1]] if got[1] is not None else []),
         )
 

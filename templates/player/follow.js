@@ -6,10 +6,13 @@
 // capture rate, never more than the page asks for, and nothing per captured frame reaches
 // the notebook or the server's IOPub rate limit. While following, FOLLOW_DEPTH requests
 // wait at the kernel: with one, each frame cost a whole round trip and the page showed
-// 0.47 of its rAF rate (benchmarks/live.py); the requests carry the page's name, and the
-// kernel answers them with consecutive captures (frames/live.py). While the user looks
-// back (a step, the slider, Pause) the requests are peeks: the count alone, no frame, one
-// at a time, at most one per PEEK_MS.
+// 0.47 of its rAF rate (benchmarks/live.py); with two answered at consecutive captures,
+// 0.52 (they came in pairs). So the requests carry the page's name and a spacing: the
+// kernel answers each with a frame newer than the page was last sent, FOLLOW_SPACING_MS
+// after the last at the soonest (frames/live.py): frames spread over time at up to the
+// display rate, whatever the round trip (up to FOLLOW_DEPTH spacings). While the user
+// looks back (a step, the slider, Pause) the requests are peeks: the count alone, no
+// frame, one at a time, at most one per PEEK_MS.
 
 import { LIMITS } from "../limits.js";
 
@@ -18,12 +21,18 @@ export const PEEK_MS = 250;
 // ms before asking again after a request failed (a slow kernel, a lost reply).
 export const RETRY_MS = 1000;
 
-// Requests waiting at the kernel while following (the newest frames), and while peeking.
-export const FOLLOW_DEPTH = 2;
+// Requests waiting at the kernel while following (the newest frames).
+export const FOLLOW_DEPTH = 4;
+// ms between two frames sent to a following page, at least: a 60 Hz display's interval
+// less the jitter of capture times, so a fast loop fills every display frame (a faster
+// display gets ~80 frames/s at most while following; a slower loop sets its own pace).
+export const FOLLOW_SPACING_MS = 12;
 
 // What to ask for next: the newest frame past `have` while following, else a peek.
 export function nextAsk({ following, have }) {
-  return { after: have, peek: !following };
+  return following
+    ? { after: have, peek: false, spacing: FOLLOW_SPACING_MS }
+    : { after: have, peek: true };
 }
 
 // How many requests may be on their way.

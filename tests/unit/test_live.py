@@ -182,6 +182,26 @@ def test_two_waiting_requests_of_one_page_bring_consecutive_captures_not_one_fra
     assert third.result(timeout=30).result["index"] == 3
 
 
+def test_a_page_gets_its_frames_spacing_apart_and_the_last_one_even_if_capture_stops(players):
+    """Frames for one page no closer than its spacing: a burst of captures brings one
+    frame at once and the newest when due, without waiting for another capture."""
+    fig, _ax, line, x = sine_figure()
+    p = ipyanimagic.live(fig, display=False)
+    players.append(p)
+    p.frame()
+    first = p.newest(after=0, follower="page", spacing=400)
+    second = p.newest(after=0, follower="page", spacing=400)
+    for k in range(3):  # a burst: frames 1, 2, 3
+        line.set_ydata(np.sin(x + k))
+        p.frame()
+    assert first.result(timeout=30).result["index"] == 1
+    assert not second.done(), "frame 1 was sent just now: the next waits for its spacing"
+    got = second.result(timeout=30)  # no capture since: the timer answers it when due
+    assert got.result["index"] == 3 and got.buffers
+    with pytest.raises(TypeError, match="spacing"):
+        p.newest(after=0, spacing=-1)
+
+
 def test_a_peek_says_how_many_frames_without_sending_one(players):
     fig, *_ = sine_figure()
     p = ipyanimagic.live(fig, display=False)
