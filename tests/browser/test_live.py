@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+import urllib.error
 
 import pytest
 from playwright.sync_api import expect
@@ -44,7 +45,11 @@ def wait_until_saved_with_the_player(server, nb, timeout: float = 30) -> None:
     (session,) = [s for s in server.api("GET", "/api/sessions") if s["id"] == nb.session_id]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        model = server.api("GET", f"/api/contents/{session['path']}?content=1")
+        try:
+            model = server.api("GET", f"/api/contents/{session['path']}?content=1")
+        except urllib.error.HTTPError:  # read while the server writes it: not JSON yet
+            nb.page.wait_for_timeout(200)
+            continue
         outputs = model["content"]["cells"][1].get("outputs", [])
         if any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs):
             return
@@ -154,4 +159,45 @@ def test_a_page_reloaded_while_the_loop_runs_gets_the_player_back_and_follows(
     player.expect_frame(0)
     lab.interrupt_kernel(jupyter_server, nb)
     expect(player.button("Live")).to_be_hidden(timeout=30_000)
+    nb.assert_no_page_errors()
+
+
+@pytest.mark.parametrize("mode", ["lab", "notebook"])
+def test_a_second_tab_opened_while_the_loop_runs_follows_and_scrubs_on_its_own(
+    notebook, comms_over_subshells, jupyter_server, mode
+):
+    """Each view follows under its own name (frames/live.py: a page's requests get frames
+    newer than that page was sent): a second tab neither starves nor steals the first's."""
+    nb = open_in(notebook, comms_over_subshells, mode, [SETUP, LOOP, AFTER])
+    nb.run_cell(0)
+    nb.start_cell(1)
+    first = PlayerView.in_output(nb, 1)
+    wait_for_frame_past(first, 5)
+    nb.page.keyboard.press("Control+s")  # the second tab shows the saved outputs
+    wait_until_saved_with_the_player(jupyter_server, nb)
+    tab = nb.page.context.new_page()
+    other = lab.NotebookPage(tab, nb.app, nb.path, nb.n_cells, context=nb.context)
+    other.listen()
+    try:
+        tab.goto(lab.notebook_url(jupyter_server, nb.path, nb.app))
+        second = PlayerView.in_output(other, 1)
+        wait_for_frame_past(second, captured(first), timeout=30_000)
+        expect(second.button("Live")).to_have_attribute("aria-pressed", "true")
+        # The second tab looks back; the first goes on following the loop.
+        second.slider.fill("0")
+        second.expect_frame(0)
+        following = first.shown()
+        wait_for_frame_past(first, following + 5)
+        expect(first.button("Live")).to_have_attribute("aria-pressed", "true")
+        second.expect_still(0)
+        second.button("Live").click()
+        wait_for_frame_past(second, following)
+        lab.interrupt_kernel(jupyter_server, nb)
+        for view in (first, second):
+            expect(view.button("Live")).to_be_hidden(timeout=30_000)
+        total = int(first.counter.inner_text().split("/")[1])
+        expect(second.counter).to_have_text(re.compile(rf"/\s*{total}$"))
+        other.assert_no_page_errors()
+    finally:
+        tab.close()
     nb.assert_no_page_errors()
