@@ -13,7 +13,9 @@
 // frame on its way.
 //
 // Down quickly: behind (fewer frames shown than asked) for LIMITS.adapt.downMs, while
-// the kernel is not what limits (its drawing time fits the frame period), the player
+// the kernel is not what limits (its drawing time fits the frame period) nor the page
+// (its own animation frames: a page that ticks fewer times a second than the fps asked,
+// and shows a frame at nearly every tick, is not waiting for the link), the player
 // goes to the best rung whose bytes at the asked fps fit the goodput, and remembers that
 // goodput as the link's ceiling. Up slowly: keeping up for upMs, one rung, when the next
 // rung's bytes (with a margin) fit under the ceiling, or when no ceiling was measured in
@@ -101,9 +103,10 @@ export function initial(cap, now, quality = null) {
 // The state after a look at the measurements at time `now`:
 //   cap: the player's `quality`; fps: the speed asked; shown: frames shown per second
 //   (null until measured); goodput: bytes received per second (null until measured);
-//   sizes: quality -> bytes of a frame; drawMs: the kernel's drawing time per frame.
+//   sizes: quality -> bytes of a frame; drawMs: the kernel's drawing time per frame;
+//   ticks: the page's animation frames per second while playing (null: not measured).
 // The state's `quality` is what to ask for; `why` says why, for the status line.
-export function decide(state, { cap, fps, shown, goodput, sizes, drawMs }, now) {
+export function decide(state, { cap, fps, shown, goodput, sizes, drawMs, ticks = null }, now) {
   const ladder = rungs(cap);
   const s = { ...state };
   if (!ladder.includes(s.quality)) {
@@ -122,6 +125,10 @@ export function decide(state, { cap, fps, shown, goodput, sizes, drawMs }, now) 
     s.behindSince ??= now;
     if (drawMs * fps > 1000 * A.kernelBusy) {
       s.why = `quality ${s.quality}: ${pace}; the kernel's drawing (${Math.round(drawMs)} ms a frame) is the limit, not the link`;
+      return s;
+    }
+    if (ticks !== null && ticks < fps * A.behind && shown >= ticks * A.behind) {
+      s.why = `quality ${s.quality}: ${pace}; the page draws ${perS(ticks)} times a second (its display or a busy tab) and shows a frame at nearly each: the limit, not the link`;
       return s;
     }
     if (now - s.behindSince < A.downMs || now - s.changedAt < A.downMs) return s;

@@ -89,6 +89,8 @@ class Player {
     // While playing JPEG: the quality asked for, and why (adapt.js); frames shown/s.
     this.adapting = null;
     this.shownRate = new adapt.Window(LIMITS.adapt.shownWindowMs);
+    // ... and the page's own animation frames per second meanwhile (a slow page).
+    this.tickRate = new adapt.Window(LIMITS.adapt.shownWindowMs);
     this.dirtyBuffered = true;
     this.lastError = null;
     // A live player (ipyanimagic.live): frames captured while code runs; the view
@@ -415,6 +417,7 @@ class Player {
       goodput: this.fetcher.goodput,
       sizes: this.fetcher.sizes,
       drawMs: this.drawMs,
+      ticks: this.tickRate.rate(now),
     };
     this.adapting = adapt.decide(before, m, now);
     if (this.adapting.why !== before.why || this.adapting.quality !== before.quality) {
@@ -625,6 +628,7 @@ class Player {
     // Measured afresh (a pause is not a slow link), from the quality last played at.
     this.fetcher.resetRates();
     this.shownRate.reset();
+    this.tickRate.reset();
     this.adapting =
       this.formatFor(true) === JPEG
         ? adapt.initial(this.model.get("quality"), this.nextDue, this.adapting?.quality)
@@ -705,6 +709,7 @@ class Player {
       this.pause();
       return;
     }
+    this.tickRate.add(now, 1);
     this.adaptQuality(now);
     this.prefetch(plan.prefetchFrom);
     const shown = plan.show;

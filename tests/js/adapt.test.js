@@ -108,6 +108,20 @@ describe("stepping down", () => {
     assert.match(state.why, /kernel's drawing \(45 ms a frame\) is the limit/);
   });
 
+  test("not while the page is the limit: it ticks fewer times than the fps and shows a frame at each", () => {
+    // 60 fps asked of a page whose animation frames come 24 times a second (a busy tab).
+    const slowPage = { ...behind, fps: 60, shown: 23, goodput: 20 * MBIT, ticks: 24 };
+    const { state } = run(initial(85, 0), slowPage, 0, 3000);
+    assert.equal(state.quality, 85);
+    assert.match(state.why, /the page draws 24 times a second .* the limit, not the link/);
+  });
+
+  test("a page that ticks often but waits for frames is behind on the link", () => {
+    const waiting = { ...behind, ticks: 60 };
+    const change = firstChange(run(initial(85, 0), waiting, 0, 2000).seen, 85);
+    assert.equal(change.quality, 30);
+  });
+
   test("at the lowest rung, fewer frames, and the status says so", () => {
     const { state } = run(initial(85, 0, 30), behind, 0, 2000);
     assert.equal(state.quality, 30);
