@@ -120,6 +120,9 @@ class _Follower:
         self.peek = peek
         self.out = out
         self.timer: threading.Timer | None = None
+        #: When it came (``time.monotonic()``): the reply says how long it waited here,
+        #: so that the page can tell the link's round trip from the long poll.
+        self.since = time.monotonic()
         #: Its timer answers it when due (a newer frame came too soon after the last).
         self.timed_to_due = False
 
@@ -343,7 +346,7 @@ class LiveRun(InOrder):
             if not stale and follower.page is not None:
                 self._sent[follower.page] = newest
                 self._sent_at[follower.page] = time.monotonic()
-        state = self.state()
+        state = {**self.state(), "waited_ms": round((time.monotonic() - follower.since) * 1000, 1)}
         if stale:
             follower.out.set_result(({**state, "index": newest}, None))
             return

@@ -4,25 +4,34 @@
 // The kernel answers `newest` when there is a frame past the one the page has (a long
 // poll, LIMITS.livePollMs at most), so frames travel one reply per request whatever the
 // capture rate, never more than the page asks for, and nothing per captured frame reaches
-// the notebook or the server's IOPub rate limit. While following, FOLLOW_DEPTH requests
-// wait at the kernel: with one, each frame cost a whole round trip and the page showed
-// 0.47 of its rAF rate (benchmarks/live.py); with two answered at consecutive captures,
-// 0.52 (they came in pairs). So the requests carry the page's name and a spacing: the
-// kernel answers each with a frame newer than the page was last sent, FOLLOW_SPACING_MS
-// after the last at the soonest (frames/live.py): frames spread over time at up to the
-// display rate, whatever the round trip (up to FOLLOW_DEPTH spacings). While the user
-// looks back (a step, the slider, Pause) the requests are peeks: the count alone, no
-// frame, one at a time, at most one per PEEK_MS.
+// the notebook or the server's IOPub rate limit. While following, several requests wait
+// at the kernel: with one, each frame cost a whole round trip and the page showed 0.47 of
+// its rAF rate (benchmarks/live.py), and over a remote link one frame per round trip;
+// with two answered at consecutive captures, 0.52 (they came in pairs). So the requests
+// carry the page's name and a spacing: the kernel answers each with a frame newer than
+// the page was last sent, FOLLOW_SPACING_MS after the last at the soonest
+// (frames/live.py), and the page keeps as many waiting as cover the round trip it
+// measures (followDepth: each reply says how long it waited at the kernel, the rest is
+// the link's; the fastest since following started, as queueing on a full link only
+// lengthens the others), and no more frames than the link carries in that round trip
+// and one (linkBudget: more would queue on the link and only add to every frame's
+// delay): frames spread over time at up to the display rate, whatever the round trip.
+// While the user looks back (a step, the slider, Pause) the
+// requests are peeks: the count alone, no frame, one at a time, at most one per PEEK_MS.
 
 import { LIMITS } from "../limits.js";
+import { Window } from "./adapt.js";
 
 // ms between peeks while the user looks back: the slider's end and the count move.
 export const PEEK_MS = 250;
 // ms before asking again after a request failed (a slow kernel, a lost reply).
 export const RETRY_MS = 1000;
 
-// Requests waiting at the kernel while following (the newest frames).
-export const FOLLOW_DEPTH = 4;
+// Requests waiting at the kernel while following: at least, at most, and before a round
+// trip was measured.
+export const FOLLOW_DEPTH_MIN = 2;
+export const FOLLOW_DEPTH_MAX = 12;
+export const FOLLOW_DEPTH_FIRST = 4;
 // ms between two frames sent to a following page, at least: a 60 Hz display's interval
 // less the jitter of capture times, so a fast loop fills every display frame (a faster
 // display gets ~80 frames/s at most while following; a slower loop sets its own pace).
@@ -35,9 +44,26 @@ export function nextAsk({ following, have }) {
     : { after: have, peek: true };
 }
 
+// Requests to keep waiting while following, for a round trip of `transitMs` (without the
+// kernel's long poll; null: not measured yet): one per spacing the round trip lasts, and
+// one more; at most `budget` (the frames the link carries in a round trip).
+export function followDepth(transitMs, budget = Infinity) {
+  if (transitMs === null || !(transitMs >= 0)) return FOLLOW_DEPTH_FIRST;
+  const n = Math.min(Math.ceil(transitMs / FOLLOW_SPACING_MS) + 1, budget);
+  return Math.max(FOLLOW_DEPTH_MIN, Math.min(FOLLOW_DEPTH_MAX, n));
+}
+
+// Frames the link carries in a round trip of `floorMs` at `goodput` bytes/s, and one
+// more (so that what was measured while the requests were fewer can grow); Infinity
+// until measured.
+export function linkBudget({ goodput, floorMs, bytesPerFrame }) {
+  if (!(goodput > 0) || !(bytesPerFrame > 0) || !(floorMs >= 0)) return Infinity;
+  return Math.floor((goodput * floorMs) / 1000 / bytesPerFrame) + 1;
+}
+
 // How many requests may be on their way.
-export function requestsWanted({ following }) {
-  return following ? FOLLOW_DEPTH : 1;
+export function requestsWanted({ following, transitMs = null, budget = Infinity }) {
+  return following ? followDepth(transitMs, budget) : 1;
 }
 
 // ms to wait before the next request.
@@ -73,8 +99,12 @@ export class Follower {
     // Called as plain functions: a browser's setTimeout refuses another `this`.
     setTimer = (fn, ms) => setTimeout(fn, ms),
     clearTimer = (t) => clearTimeout(t),
+    now = () => performance.now(),
   }) {
-    Object.assign(this, { ask, following, onState, onFrame, onError, setTimer, clearTimer });
+    Object.assign(this, { ask, following, onState, onFrame, onError, setTimer, clearTimer, now });
+    this.floor = null; // the fastest round trip of a frame since start, less the kernel's wait
+    this.received = new Window(LIMITS.adapt.goodputWindowMs); // bytes of frames
+    this.frameBytes = null; // of the last frame
     this.have = -1; // the newest frame this page has been sent
     this.running = false;
     this.inFlight = 0; // requests on their way
@@ -83,6 +113,8 @@ export class Follower {
 
   start(have = -1) {
     this.have = have;
+    this.floor = null;
+    this.received.reset();
     this.running = true;
     this.schedule(0);
   }
@@ -100,7 +132,12 @@ export class Follower {
   }
 
   wanted() {
-    return requestsWanted({ following: this.following() });
+    const budget = linkBudget({
+      goodput: this.received.rate(this.now()),
+      floorMs: this.floor,
+      bytesPerFrame: this.frameBytes,
+    });
+    return requestsWanted({ following: this.following(), transitMs: this.floor, budget });
   }
 
   schedule(ms) {
@@ -117,12 +154,22 @@ export class Follower {
     let failed = false;
     try {
       const following = this.following();
+      const sentAt = this.now();
       const asked = this.ask(nextAsk({ following, have: this.have }));
       // Room for another (following): it waits at the kernel beside this one.
       if (this.inFlight < this.wanted()) this.schedule(0);
       const { result, buffers } = await asked;
       if (!this.running) return;
       this.onState(result);
+      if (buffers?.length) {
+        const now = this.now();
+        this.frameBytes = buffers[0].byteLength ?? buffers[0].length ?? null;
+        this.received.add(now, this.frameBytes ?? 0);
+        if (Number.isFinite(result.waited_ms)) {
+          const transit = Math.max(0, now - sentAt - result.waited_ms);
+          this.floor = this.floor === null ? transit : Math.min(this.floor, transit);
+        }
+      }
       if (buffers?.length && result.index > this.have) {
         this.have = result.index;
         await this.onFrame(result.index, buffers[0], result);

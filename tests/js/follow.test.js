@@ -5,12 +5,16 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  FOLLOW_DEPTH,
+  FOLLOW_DEPTH_FIRST,
+  FOLLOW_DEPTH_MAX,
+  FOLLOW_DEPTH_MIN,
   FOLLOW_SPACING_MS,
   Follower,
   PEEK_MS,
   RETRY_MS,
   liveStatus,
+  followDepth,
+  linkBudget,
   nextAsk,
   pauseBefore,
   requestsWanted,
@@ -19,6 +23,7 @@ import {
 // A follower over a fake kernel: each ask waits until the test answers it; timers are
 // run by hand, with the delay they were set for.
 function followerOf({ following = true } = {}) {
+  const clock = { t: 0 }; // the page's clock, moved by the test
   const asks = []; // {args, answer(result, buffers), fail(err)}
   const timers = [];
   const seen = { states: [], frames: [], errors: [] };
@@ -28,6 +33,7 @@ function followerOf({ following = true } = {}) {
       new Promise((resolve, reject) => {
         asks.push({
           args,
+          at: clock.t,
           answer: (result, buffers = []) => resolve({ result, buffers }),
           fail: (err) => reject(err),
         });
@@ -49,6 +55,7 @@ function followerOf({ following = true } = {}) {
     clearTimer: (t) => {
       if (t) t.cleared = true;
     },
+    now: () => clock.t,
   });
   // Run the timer set last (if it was not cleared); its delay.
   const tick = async () => {
@@ -59,7 +66,7 @@ function followerOf({ following = true } = {}) {
     await settle();
     return t.ms;
   };
-  return { follower, asks, seen, state, tick };
+  return { follower, asks, seen, state, tick, clock };
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 0));
@@ -79,30 +86,58 @@ test("it asks again at once while following, after PEEK_MS while looking back, R
   assert.equal(pauseBefore({ following: true, failed: true }), RETRY_MS);
 });
 
-test("following keeps several requests waiting, peeking one", () => {
-  assert.ok(FOLLOW_DEPTH >= 2);
-  assert.equal(requestsWanted({ following: true }), FOLLOW_DEPTH);
-  assert.equal(requestsWanted({ following: false }), 1);
+test("following keeps as many requests waiting as cover the round trip, peeking one", () => {
+  assert.equal(requestsWanted({ following: true }), FOLLOW_DEPTH_FIRST, "nothing measured yet");
+  assert.equal(requestsWanted({ following: false, transitMs: 100 }), 1);
+  // One per spacing the round trip lasts, and one more, within the bounds.
+  assert.equal(followDepth(0), FOLLOW_DEPTH_MIN);
+  assert.equal(followDepth(30), Math.ceil(30 / FOLLOW_SPACING_MS) + 1);
+  assert.equal(followDepth(100), Math.ceil(100 / FOLLOW_SPACING_MS) + 1);
+  assert.equal(followDepth(10_000), FOLLOW_DEPTH_MAX);
+  assert.equal(followDepth(null), FOLLOW_DEPTH_FIRST);
+  // ... and no more than the link carries in a round trip.
+  assert.equal(followDepth(100, 5), 5);
+  assert.equal(followDepth(100, 1), FOLLOW_DEPTH_MIN);
+  // 5 Mbit/s (625 KB/s) and 100 ms: 62.5 KB on the way, three 20 KB frames, and one.
+  assert.equal(linkBudget({ goodput: 625_000, floorMs: 100, bytesPerFrame: 20_000 }), 4);
+  assert.equal(linkBudget({ goodput: null, floorMs: 100, bytesPerFrame: 20_000 }), Infinity);
 });
 
-test("while following, FOLLOW_DEPTH requests wait at once; a reply makes room for the next", async () => {
+test("a remote link's round trip, the fastest reply less its wait at the kernel, adds requests", async () => {
+  const { follower, asks, tick, clock } = followerOf();
+  follower.start(-1);
+  while ((await tick()) === 0); // FOLLOW_DEPTH_FIRST asked at once
+  assert.equal(asks.length, FOLLOW_DEPTH_FIRST);
+  // Each reply: 130 ms after it was asked, 30 of them waiting for a capture: 100 ms of
+  // round trip.
+  for (let k = 0; k < 5; k++) {
+    clock.t = asks[k].at + 130;
+    asks[k].answer({ index: k, known: k + 1, live: true, waited_ms: 30 }, [`b${k}`]);
+    await settle();
+    while ((await tick()) === 0);
+  }
+  const waiting = asks.length - 5;
+  assert.equal(waiting, followDepth(100), `${waiting} waiting`);
+});
+
+test("while following, several requests wait at once; a reply makes room for the next", async () => {
   const { follower, asks, seen, tick } = followerOf();
   follower.start(-1);
   await tick();
   assert.equal(asks.length, 1);
   assert.deepEqual(asks[0].args, { after: -1, peek: false, spacing: FOLLOW_SPACING_MS });
   while ((await tick()) === 0); // the others are asked at once
-  assert.equal(asks.length, FOLLOW_DEPTH);
+  assert.equal(asks.length, FOLLOW_DEPTH_FIRST);
   follower.poke(); // all are on their way: nothing more
   await tick();
-  assert.equal(asks.length, FOLLOW_DEPTH);
+  assert.equal(asks.length, FOLLOW_DEPTH_FIRST);
   asks[0].answer({ index: 7, known: 8, live: true }, ["bytes7"]);
   await settle();
   assert.deepEqual(seen.frames, [[7, "bytes7"]]);
   assert.equal(await tick(), 0, "following: asked again at once");
   assert.deepEqual(asks.at(-1).args, { after: 7, peek: false, spacing: FOLLOW_SPACING_MS });
   assert.equal(await tick(), null, "all on their way again");
-  assert.equal(asks.length, FOLLOW_DEPTH + 1);
+  assert.equal(asks.length, FOLLOW_DEPTH_FIRST + 1);
   // Another request's reply, an older frame (its encoding was slower): not shown.
   asks[1].answer({ index: 6, known: 8, live: true }, ["bytes6"]);
   await settle();

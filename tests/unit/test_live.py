@@ -198,6 +198,7 @@ def test_a_page_gets_its_frames_spacing_apart_and_the_last_one_even_if_capture_s
     assert not second.done(), "frame 1 was sent just now: the next waits for its spacing"
     got = second.result(timeout=30)  # no capture since: the timer answers it when due
     assert got.result["index"] == 3 and got.buffers
+    assert got.result["waited_ms"] >= 100, "the reply says how long it waited here"
     with pytest.raises(TypeError, match="spacing"):
         p.newest(after=0, spacing=-1)
 
