@@ -17,13 +17,14 @@ animation with other rules given to the page and compares, in the same run:
   on their way as ``rule`` (``window`` shrinks to match) unless the batch needs more.
 
 A rule other than ``rule`` reaches the page as a changed copy of the player's joined
-module (``Player._esm`` in the case's kernel, before ``%animate``): ``flow`` is renamed
-``baseFlow`` and the variant's ``flow`` put before it; the page code in the repository
-is not touched. Cases run in rounds (each variant once per round, the order rotating),
-every round a fresh notebook per case, so that the machine's load falls on all alike;
-reported per variant: each run's frames/s, fraction of the page's rAF rate, the page's
-main-thread time (Chromium's task and script time, % of the window), and the window,
-batch and round trip the page reported; and the mean ratio of each variant to ``rule``.
+module (the code ``Player._esm``'s loader asks for, in the case's kernel, before
+``%animate``): ``flow`` is renamed ``baseFlow`` and the variant's ``flow`` put before
+it; the page code in the repository is not touched. Cases run in rounds (each variant
+once per round, the order rotating), every round a fresh notebook per case, so that
+the machine's load falls on all alike; reported per variant: each run's frames/s,
+fraction of the page's rAF rate, the page's main-thread time (Chromium's task and
+script time, % of the window), and the window, batch and round trip the page reported;
+and the mean ratio of each variant to ``rule``.
 
     .venv/bin/python benchmarks/playback_flow.py [--runs 5] [--seconds 5] [--warmup 1.5]
         [--anims line640 trail640] [--variants rule w4b1 w2b2 w4b2 r30 r20] [--ratio 1]
@@ -76,12 +77,15 @@ VARIANTS: dict[str, str | None] = {
 DEFAULT_VARIANTS = ("rule", "w4b1", "w2b2", "w4b2", "r30")
 
 PRELUDE = """
+from ipyanimagic import esm as _bench_esm
 from ipyanimagic.player.widget import Player as _BenchPlayer
 _head = {head!r}
-assert _BenchPlayer._esm.count(_head) == 1, "flow() not found in the joined module"
-_BenchPlayer._esm = _BenchPlayer._esm.replace(
-    _head, {js!r} + "\\nfunction baseFlow(netRtt, fps) {{"
-)
+_code = _bench_esm.player_esm()
+assert _code.count(_head) == 1, "flow() not found in the joined module"
+_code = _code.replace(_head, {js!r} + "\\nfunction baseFlow(netRtt, fps) {{")
+# The widget's _esm is a loader of the code it names by hash: serve the variant's.
+_bench_esm.page_codes()[_bench_esm.code_hash(_code)] = _code
+_BenchPlayer._esm = _bench_esm._loader("player/player_loader.js", "playerLoader", _code)
 """
 
 

@@ -26,11 +26,18 @@ text's ``// ---- name ----`` part headers use that path.
 
 The rest of the module builds the page code of each widget from it: the controls'
 markup is rendered by Jinja (HTML, autoescaped) and handed to the script as data.
+
+A widget's ``_esm`` is a small loader (``player_loader_esm``, ``jsexec_loader_esm``:
+templates/bridge/loader.js) that names its page code by hash; the page asks the kernel
+for that code once per page (``page_code``, served by ``BridgeWidget.page_code``), so a
+notebook of ten players carries the player's code once, not ten times.
 """
 
 from __future__ import annotations
 
 import functools
+import gzip
+import hashlib
 import json
 import posixpath
 import re
@@ -43,6 +50,7 @@ from .templates import render, template_dir
 
 __all__ = [
     "JoinError",
+    "code_hash",
     "controls_html",
     "embed_module",
     "export_module",
@@ -50,8 +58,12 @@ __all__ = [
     "join_modules",
     "jsexec_css",
     "jsexec_esm",
+    "jsexec_loader_esm",
+    "page_code",
+    "page_codes",
     "player_css",
     "player_esm",
+    "player_loader_esm",
 ]
 
 
@@ -295,6 +307,57 @@ def player_esm() -> str:
 def jsexec_esm() -> str:
     """The ``%%jsexec`` widget's anywidget module (``JsExec._esm``)."""
     return join_modules("bridge/jsexec.js")
+
+
+def code_hash(text: str) -> str:
+    """The name a page gives a module's text: its SHA-256 (hex, 128 bits of it)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+@functools.cache
+def page_codes() -> dict[str, str]:
+    """The page code this package serves, by :func:`code_hash`: the full modules the
+    widgets' loaders stand for."""
+    return {code_hash(text): text for text in (player_esm(), jsexec_esm())}
+
+
+@functools.cache
+def page_code(hash: str, encoding: str = "identity") -> bytes:
+    """The module text ``hash`` names, UTF-8, gzip-compressed if ``encoding`` is
+    ``"gzip"``. ``LookupError`` for a hash this package does not serve (another
+    version's page), ``ValueError`` for another encoding."""
+    if encoding not in ("gzip", "identity"):
+        raise ValueError(f"encoding must be 'gzip' or 'identity', not {encoding!r}")
+    text = page_codes().get(hash)
+    if text is None:
+        raise LookupError(f"this kernel's ipyanimagic has no page code {hash!r}")
+    data = text.encode("utf-8")
+    return gzip.compress(data, 9, mtime=0) if encoding == "gzip" else data
+
+
+def _compact(module: str) -> str:
+    """A joined module without its comment lines, indentation and blank lines: the
+    loaders travel with every widget. Only for modules whose strings and template
+    literals never span lines (a unit test checks the result with node)."""
+    lines = (line.strip() for line in module.splitlines())
+    return "".join(f"{line}\n" for line in lines if line and not line.startswith("//"))
+
+
+def _loader(entry: str, factory: str, code: str) -> str:
+    module = _compact(join_modules(entry))
+    return f"{module}export default {factory}({_js_literal(code_hash(code))});\n"
+
+
+@functools.cache
+def player_loader_esm() -> str:
+    """``Player._esm``: the loader of :func:`player_esm` (player/player_loader.js)."""
+    return _loader("player/player_loader.js", "playerLoader", player_esm())
+
+
+@functools.cache
+def jsexec_loader_esm() -> str:
+    """``JsExec._esm``: the loader of :func:`jsexec_esm` (bridge/jsexec_loader.js)."""
+    return _loader("bridge/jsexec_loader.js", "jsexecLoader", jsexec_esm())
 
 
 @functools.cache

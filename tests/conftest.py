@@ -84,6 +84,9 @@ OLDEST_STACK = (
     "browser/test_player.py::test_keyboard_space_plays_and_arrows_step[lab]",
     "browser/test_threads.py::test_calls_made_while_a_cell_runs_run_on_the_main_thread_after_it",
     "browser/test_live.py::test_a_running_loop_is_followed_scrubbed_back_and_followed_again[lab]",
+    # anywidget 0.9 runs the widgets' loaders: the page code comes once for them all.
+    "browser/test_page_code.py::test_players_shown_at_once_ask_for_their_code_once_and_every_one_plays",
+    "browser/test_page_code.py::test_a_kernel_that_does_not_have_the_code_says_so_in_the_status_line",
 )
 # Tests of what the oldest stack does not have, marked "subshells" and left out of the
 # old-stack run: ipykernel 6 has no subshells (its comm messages always arrive on the

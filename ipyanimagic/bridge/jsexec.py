@@ -16,7 +16,7 @@ from typing import Any
 import jinja2
 import traitlets
 
-from ..esm import jsexec_css, jsexec_esm
+from ..esm import jsexec_css, jsexec_loader_esm
 from ..shell import get_shell
 from . import cellruns
 from .dispatcher import expose
@@ -40,7 +40,7 @@ def render_code_template(source: str, namespace: dict[str, Any]) -> str:
 class JsExec(BridgeWidget):
     """One ``%%jsexec`` output: the code, how to run it, and the kernel API it calls."""
 
-    _esm = jsexec_esm()
+    _esm = jsexec_loader_esm()
     _css = jsexec_css()
 
     code = traitlets.Unicode("").tag(sync=True)

@@ -9,22 +9,34 @@ dispatcher and sends the reply back on the same comm.
 
 from __future__ import annotations
 
+import collections
 import logging
+import threading
 from concurrent.futures import Future
 from typing import Any
 
 import anywidget
 import traitlets
 
-from .. import futures, mainthread
+from .. import esm, futures, mainthread
 from ..shell import get_shell
 from . import cellruns, dispatcher, registry, replywait
 from .capture import capture_outputs
-from .dispatcher import Call, Reply, expose
+from .dispatcher import Call, Reply, WithBuffers, expose
 
-__all__ = ["BridgeWidget"]
+__all__ = ["BridgeWidget", "page_code_requests"]
 
 log = logging.getLogger("ipyanimagic")
+
+_requests_lock = threading.Lock()
+_page_code_requests: collections.Counter[str] = collections.Counter()
+
+
+def page_code_requests() -> dict[str, int]:
+    """How many times this kernel sent each page code (by hash): once per page that
+    showed widgets of it, if the pages keep to the protocol (tests read it)."""
+    with _requests_lock:
+        return dict(_page_code_requests)
 
 
 def _is_thread_safe_request(content: Any) -> bool:
@@ -61,6 +73,9 @@ class BridgeWidget(anywidget.AnyWidget):
         self._own_layout = None if "layout" in kwargs else self.layout
         self._quiet_comm()
         self.on_msg(self._on_custom_msg)
+        # The page asks for its code (``page_code``) as soon as it shows the widget,
+        # often while the cell that made it still runs: answer that off the main thread.
+        self.serve_while_busy()
 
     # -- transport ----------------------------------------------------------------
 
@@ -179,6 +194,18 @@ class BridgeWidget(anywidget.AnyWidget):
         super().close()
 
     # -- exposed ------------------------------------------------------------------
+
+    @expose(thread_safe=True)
+    def page_code(self, hash: str, encoding: str = "identity") -> WithBuffers:
+        """The page code ``hash`` names (the widget's ``_esm`` is a loader of it), as
+        one buffer, gzip-compressed if ``encoding`` is ``"gzip"``: once per page.
+        Thread-safe: it reads a text made at import."""
+        if not isinstance(hash, str) or not isinstance(encoding, str):
+            raise TypeError("hash and encoding must be strings")
+        data = esm.page_code(hash, encoding)
+        with _requests_lock:
+            _page_code_requests[hash] += 1
+        return WithBuffers({"hash": hash, "encoding": encoding, "size": len(data)}, [data])
 
     @expose
     def echo(self, value: Any = None) -> Any:

@@ -21,7 +21,7 @@ from .. import futures
 from ..bridge.dispatcher import WithBuffers, expose
 from ..bridge.transport import BridgeWidget
 from ..errors import ReportedError, describe
-from ..esm import player_css, player_esm
+from ..esm import player_css, player_loader_esm
 from ..frames.pipeline import EncodedFrame, FramePipeline
 from ..frames.purity import Purity
 from ..frames.sequential import InOrder
@@ -42,7 +42,7 @@ class Player(BridgeWidget):
     Create it with :func:`ipyanimagic.animate`. ``close()`` releases the figure.
     """
 
-    _esm = player_esm()
+    _esm = player_loader_esm()
     _css = player_css()
 
     count = traitlets.Int(-1, help="frame count, -1 while unknown (a generator)").tag(sync=True)

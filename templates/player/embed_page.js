@@ -16,7 +16,7 @@ import { stateModel } from "./export_page.js";
 import { LIMITS } from "../limits.js";
 import { createOfflineBridge } from "./offline_bridge.js";
 import { createPlayer } from "./player.js";
-import { EMBEDDED_ATTR, EMBEDDED_EVENT } from "./player_widget.js";
+import { EMBEDDED_ATTR, EMBEDDED_EVENT } from "./embedded.js";
 
 export const EMBED_CLASS = "ipyanimagic-embed";
 export const CARRIER_CLASS = "ipyanimagic-embed-carrier";

@@ -106,8 +106,9 @@ def test_an_installed_wheel_renders_its_templates(installed, tmp_path):
         "import ipyanimagic, ipyanimagic.templates as t\n"
         "print(ipyanimagic.__file__)\n"
         "print(t.template_dir())\n"
-        "esm = ipyanimagic.JsExec._esm\n"
+        "loader, esm = ipyanimagic.JsExec._esm, ipyanimagic.esm.jsexec_esm()\n"
         "assert 'createBridge' in esm and 'export default' in esm, esm[:200]\n"
+        "assert ipyanimagic.esm.code_hash(esm) in loader, loader[-200:]\n"
         "print(len(t.render('bridge/jsexec.css')) > 0)\n"
     )
     res = subprocess.run(

@@ -7,11 +7,8 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import { viewModelId } from "../../templates/player/embed_page.js";
-import {
-  EMBEDDED_ATTR,
-  embeddedCopyShows,
-  playerWidget,
-} from "../../templates/player/player_widget.js";
+import { EMBEDDED_ATTR, embeddedCopyShows } from "../../templates/player/embedded.js";
+import { playerWidget } from "../../templates/player/player_widget.js";
 
 // A document whose marked elements are `marks` (the values of EMBEDDED_ATTR).
 function fakeDocument(marks) {

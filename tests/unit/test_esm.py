@@ -47,7 +47,11 @@ def small_export() -> str:
     return esm.export_page(label="L", state=state, frames=frames)
 
 
-@pytest.mark.parametrize("make", [esm.player_esm, esm.jsexec_esm], ids=["player", "jsexec"])
+@pytest.mark.parametrize(
+    "make",
+    [esm.player_esm, esm.jsexec_esm, esm.player_loader_esm, esm.jsexec_loader_esm],
+    ids=["player", "jsexec", "player-loader", "jsexec-loader"],
+)
 def test_each_widget_module_is_one_valid_module_with_a_render_function(make, tmp_path):
     path = check_module(make(), tmp_path, make.__name__)
     # Importing it runs only declarations (no DOM needed): anywidget gets a render().
@@ -71,6 +75,8 @@ def test_no_template_syntax_and_no_import_is_left_in_the_joined_modules():
         assert not re.search(r"^\s*import\b", text, re.M)
         # dependencies first, each once
         assert text.count("// ---- bridge/bridge.js ----") == 1
+    for loader in (esm.player_loader_esm(), esm.jsexec_loader_esm()):
+        assert not re.search(r"^\s*(import|//)", loader, re.M)  # joined, comments left out
     order = re.findall(r"^// ---- (\S+) ----$", esm.player_esm(), re.M)
     assert order.index("limits.js") < order.index("player/clock.js")
     assert order.index("player/clock.js") < order.index("player/player.js")
