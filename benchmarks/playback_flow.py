@@ -84,8 +84,7 @@ _code = _bench_esm.player_esm()
 assert _code.count(_head) == 1, "flow() not found in the joined module"
 _code = _code.replace(_head, {js!r} + "\\nfunction baseFlow(netRtt, fps) {{")
 # The widget's _esm is a loader of the code it names by hash: serve the variant's.
-_bench_esm.page_codes()[_bench_esm.code_hash(_code)] = _code
-_BenchPlayer._esm = _bench_esm._loader("player/player_loader.js", "playerLoader", _code)
+_BenchPlayer._esm = _bench_esm.player_loader_for(_code)
 """
 
 

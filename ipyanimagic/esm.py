@@ -64,6 +64,7 @@ __all__ = [
     "player_css",
     "player_esm",
     "player_loader_esm",
+    "player_loader_for",
 ]
 
 
@@ -346,6 +347,15 @@ def _compact(module: str) -> str:
 def _loader(entry: str, factory: str, code: str) -> str:
     module = _compact(join_modules(entry))
     return f"{module}export default {factory}({_js_literal(code_hash(code))});\n"
+
+
+def player_loader_for(code: str, *, serve: bool = True) -> str:
+    """A player loader (an ``_esm``) of another module text than :func:`player_esm`, e.g.
+    a benchmark's variant of the page's rules, which this kernel then serves (``serve``;
+    without: a loader whose code the kernel does not have, for tests)."""
+    if serve:
+        page_codes()[code_hash(code)] = code
+    return _loader("player/player_loader.js", "playerLoader", code)
 
 
 @functools.cache

@@ -37,8 +37,7 @@ from ipyanimagic.bridge.transport import page_code_requests
 from ipyanimagic.player.widget import Player
 _code = esm.player_esm() + "\\n// served to this test only: @MARK@\\n"
 code_hash = esm.code_hash(_code)
-esm.page_codes()[code_hash] = _code
-Player._esm = esm._loader("player/player_loader.js", "playerLoader", _code)
+Player._esm = esm.player_loader_for(_code)
 print("HASH " + json.dumps(code_hash))
 """
 )
@@ -146,7 +145,7 @@ def test_a_kernel_that_does_not_have_the_code_says_so_in_the_status_line(noteboo
         "%load_ext ipyanimagic\n" + SEED_CELL + "\nimport ipyanimagic\n"
         "from ipyanimagic import esm\n"
         "from ipyanimagic.player.widget import Player\n"
-        "Player._esm = esm._loader('player/player_loader.js', 'playerLoader', 'not served')\n"
+        "Player._esm = esm.player_loader_for('not served', serve=False)\n"
         "ipyanimagic.animate(seed(frames=3))"
     )
     nb = notebook([broken])
