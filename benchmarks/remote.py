@@ -53,6 +53,7 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 import _browser  # noqa: E402
 import _common  # noqa: E402
 import interaction  # noqa: E402
+import live as live_bench  # noqa: E402
 import playback_fps  # noqa: E402
 from playwright.sync_api import expect  # noqa: E402
 from support import lab  # noqa: E402
@@ -241,6 +242,54 @@ def playback_table(rows: list[dict[str, Any]]) -> str:
     return _common.format_table(head, body, "<<<" + ">" * (len(head) - 3))
 
 
+# --------------------------------------------------------------------------- live
+
+# The live player followed over the link: the page's rule beside one request at a time
+# (the rule before it: a frame per round trip), a loop capturing ~40 frames/s.
+LIVE_PROFILES = ("60ms/20M", "100ms/5M")
+LIVE_VARIANTS = ("rule", "four", "one-at-a-time")
+LIVE_STEPS = 200
+GOAL_LIVE = 0.9
+
+
+def live_case(
+    server: Any, remote: Any, browser: Any, link: ShapedLink, profile: str, variant: str,
+    timeout: float,
+) -> dict[str, Any]:  # fmt: skip
+    print(f"  live {variant} {profile} ...", file=sys.stderr, flush=True)
+    mark = repr(_browser.MARK)
+    setup = live_bench._variant_setup(live_bench.PAGE_SETUP.replace("MARK", mark), variant)
+    loop = live_bench.LIVE_LOOP.format(steps=LIVE_STEPS, sleep=0.02).replace("MARK", mark)
+    with notebook(server, remote, browser, link, [setup, loop], profile) as nb:
+        before = link.stats(reset_max=True)
+        result = live_bench.follow_measured(nb, timeout)
+        result.update(link_delta(before, link.stats()))
+    return {"profile": profile, "variant": variant, **result}
+
+
+def live_table(rows: list[dict[str, Any]]) -> str:
+    head = [
+        "link",
+        "following",
+        "captured/s",
+        "shown/s",
+        "/ min(captures, rAF)",
+        "capture -> painted ms",
+    ]
+    body = [
+        [
+            r["profile"],
+            r["variant"],
+            f"{r['capture_per_s']:.0f}",
+            f"{r['shown_per_s']:.1f}",
+            f"{r['shown_vs_goal']:.2f}",
+            f"{r['latency_median_ms']:.0f}" if r.get("latency_median_ms") else "-",
+        ]
+        for r in rows
+    ]
+    return _common.format_table(head, body, "<<>>>>")
+
+
 # --------------------------------------------------------------------------- click
 
 
@@ -405,9 +454,22 @@ def summarize_first(runs: dict[int, list[dict[str, Any]]]) -> list[dict[str, Any
 
 
 def goals(
-    play: list[dict[str, Any]], clicks: list[dict[str, Any]], first: list[dict[str, Any]]
+    play: list[dict[str, Any]],
+    clicks: list[dict[str, Any]],
+    first: list[dict[str, Any]],
+    lives: list[dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
+    for r in lives or []:
+        if r["variant"] == "rule":
+            out.append(
+                {
+                    "case": f"{r['profile']} live",
+                    "goal": f"followed: shown >= {GOAL_LIVE} of min(captures, rAF)",
+                    "ratio": r["shown_vs_goal"],
+                    "met": r["shown_vs_goal"] >= GOAL_LIVE,
+                }
+            )
     by = {(r["profile"], r["device_pixel_ratio"], r["impl"]): r for r in play}
     for (profile, ratio), floor in GOAL_RAF.items():
         r = by.get((profile, ratio, "ours"))
@@ -468,8 +530,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         nargs="+",
-        choices=("playback", "click", "first_frame"),
-        default=["playback", "click", "first_frame"],
+        choices=("playback", "click", "first_frame", "live"),
+        default=["playback", "click", "first_frame", "live"],
     )
     args = _common.parse_args(
         parser, argv, quick={"seconds": 5.0, "warmup": 1.5, "clicks": 15, "repeat": 1}
@@ -482,6 +544,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     play: list[dict[str, Any]] = []
     clicks: list[dict[str, Any]] = []
+    lives: list[dict[str, Any]] = []
     first_runs: dict[int, list[dict[str, Any]]] = {1: [], TEN: []}
     with remote_session(args.timeout) as (server, remote, browser, link):
         machine = _browser.machine(browser, "ipympl")
@@ -505,6 +568,12 @@ def main(argv: list[str] | None = None) -> int:
                 clicks.append(
                     click_case(server, remote, browser, link, impl, args.clicks, args.pause)
                 )
+        if "live" in args.only:
+            for profile in LIVE_PROFILES:
+                for variant in LIVE_VARIANTS:
+                    lives.append(
+                        live_case(server, remote, browser, link, profile, variant, args.timeout)
+                    )
         if "first_frame" in args.only:
             for rep in range(args.repeat):
                 for n in (1, TEN):
@@ -513,7 +582,7 @@ def main(argv: list[str] | None = None) -> int:
                     )
     elapsed = time.monotonic() - started
     first = summarize_first({n: r for n, r in first_runs.items() if r})
-    goal_rows = goals(play, clicks, first)
+    goal_rows = goals(play, clicks, first, lives)
     with contextlib.suppress(OSError):
         machine["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     # The package the kernels imported, when not this checkout's (an export of a commit
@@ -549,6 +618,12 @@ def main(argv: list[str] | None = None) -> int:
                 ],
             )
         )
+    if lives:
+        print(
+            f"\nlive player followed, a loop capturing every 20 ms ({LIVE_STEPS} steps): "
+            "display frames with a new frame per second against min(captures/s, rAF)"
+        )
+        print(live_table(lives))
     if first:
         print(
             f"\nfirst frame, {FIRST_PROFILE}: Shift+Enter -> every player's frame 0 painted "
@@ -590,6 +665,7 @@ def main(argv: list[str] | None = None) -> int:
         "elapsed_s": round(elapsed, 1),
         "playback": play,
         "click": clicks,
+        "live": lives,
         "first_frame": first,
         "goals": goal_rows,
     }
