@@ -23,9 +23,11 @@ from .helpers import SandboxShell
 HOSTILE = "</script><script>window.__pwned = 1</script><img src=x onerror='window.__pwned = 2'>"
 
 # The whole surface a page can call. Adding a method here is a decision, not a detail.
+# page_code: the package's own page code, by the hash its loader names (no user data: a
+# hash the package does not serve is a LookupError).
 SURFACE = {
-    ipyanimagic.JsExec: {"echo", "execute", "exec", "eval", "get", "set", "call"},
-    ipyanimagic.Player: {"echo", "frame", "frames", "buffered", "stats", "report"},
+    ipyanimagic.JsExec: {"echo", "execute", "exec", "eval", "get", "set", "call", "page_code"},
+    ipyanimagic.Player: {"echo", "frame", "frames", "buffered", "stats", "report", "page_code"},
 }
 
 
