@@ -22,7 +22,7 @@ import zlib
 import numpy as np
 from PIL import Image
 
-__all__ = ["FORMATS", "JPEG_ENCODERS", "MIME", "encode", "png"]
+__all__ = ["FORMATS", "JPEG_ENCODERS", "MIME", "encode", "png", "preview_png"]
 
 MIME = {"png": "image/png", "jpeg": "image/jpeg"}
 FORMATS = tuple(MIME)
@@ -86,3 +86,38 @@ def png(rgba: np.ndarray, level: int = 1) -> bytes:
         + _chunk(b"IDAT", zlib.compress(rows.data, level))
         + _chunk(b"IEND", b"")
     )
+
+
+#: A preview is used when it is at most this share of the exact PNG's bytes ...
+PREVIEW_SHARE = 0.6
+#: ... and its pixels differ from the exact ones by at most this much on average (levels
+#: of 255, over every channel): a figure of lines and text (0.9 for the seed line), not a
+#: smooth colormap (1.3) or noise (4.9), which keep the exact PNG.
+PREVIEW_MEAN_ERROR = 1.0
+
+
+def preview_png(png_bytes: bytes) -> bytes | None:
+    """The same picture in 256 colours, when that is much smaller and looks the same;
+    else None.
+
+    Why: every displayed player carries a picture of its first frame twice (the widget's
+    poster, shown without a round trip, and the output's PNG for places without a
+    kernel); over a slow link ten players' pictures were most of what the notebook sent
+    before their first frames (benchmarks/remote.py). A figure of lines and text has few
+    colours: 256 of them show it as it is to the eye in a quarter of the bytes. The page
+    then asks for the exact frame (at rest every frame is lossless).
+    """
+    fast_octree = getattr(getattr(Image, "Quantize", None), "FASTOCTREE", None)
+    if fast_octree is None:  # Pillow < 9.1: no preview, the exact PNG
+        return None
+    with Image.open(io.BytesIO(png_bytes)) as image:
+        image.load()
+        exact = np.asarray(image.convert("RGBA"), np.int16)
+        quantized = image.quantize(256, method=fast_octree)
+    out = io.BytesIO()
+    quantized.save(out, format="PNG", optimize=True)
+    small = out.getvalue()
+    if len(small) > PREVIEW_SHARE * len(png_bytes):
+        return None
+    shown = np.asarray(quantized.convert("RGBA"), np.int16)
+    return small if float(np.abs(shown - exact).mean()) <= PREVIEW_MEAN_ERROR else None

@@ -90,13 +90,7 @@ def embed_player(
     state, embedded = offline_player(
         player, Offline(frames, format, quality, max_mb, scale, False, "the embedded player")
     )
-    start = state["start"]
-    poster = embedded["frames"].get(str(start))
-    if poster is None or poster["mime"] != "image/png":
-        png = player.supply.frame_now(start, "png", 0)[1]
-        poster_b64 = base64.b64encode(png).decode("ascii")
-    else:
-        poster_b64 = poster["data"]
+    poster_b64 = base64.b64encode(player.picture()[1]).decode("ascii")
     model_id = player.model_id
     player._embedded = Embedded(
         place=embed_place(model_id=model_id, label=player.label, poster=poster_b64),

@@ -22,6 +22,7 @@ from ..bridge.dispatcher import WithBuffers, expose
 from ..bridge.transport import BridgeWidget
 from ..errors import ReportedError, describe
 from ..esm import player_css, player_loader_esm
+from ..frames.encode import preview_png
 from ..frames.pipeline import EncodedFrame, FramePipeline
 from ..frames.purity import Purity
 from ..frames.sequential import InOrder
@@ -66,6 +67,9 @@ class Player(BridgeWidget):
     ).tag(sync=True)
     poster = traitlets.Bytes(
         b"", help="PNG of the start frame, sent with the display: no round trip for it"
+    ).tag(sync=True)
+    poster_exact = traitlets.Bool(
+        True, help="the poster is the frame; else a smaller preview the page replaces"
     ).tag(sync=True)
     embed_id = traitlets.Unicode(
         "",
@@ -242,12 +246,10 @@ class Player(BridgeWidget):
         # A picture of the first frame for places without a live kernel (nbviewer,
         # GitHub, exported HTML); JupyterLab prefers the widget view.
         try:
-            meta, png = self.supply.frame_now(self.start, "png", 0)
+            meta, picture = self.picture()
         except Exception:
             return bundle
-        if self.poster != png:
-            self.poster = png  # reaches the page before the display message does
-        data = {**data, "image/png": base64.b64encode(png).decode("ascii")}
+        data = {**data, "image/png": base64.b64encode(picture).decode("ascii")}
         metadata = {
             **(metadata or {}),
             "image/png": {"width": meta["width"], "height": meta["height"]},
@@ -257,6 +259,19 @@ class Player(BridgeWidget):
             # nbviewer); its data and script follow in a second output (embed.py).
             data["text/html"] = self._embedded.place
         return data, metadata
+
+    def picture(self) -> tuple[dict[str, Any], bytes]:
+        """The start frame's metadata and its picture for the display (the poster, the
+        output's PNG, the embedded player's place): the PNG, or its 256-colour preview
+        when that is much smaller and looks the same (frames/encode.py)."""
+        meta, png = self.supply.frame_now(self.start, "png", 0)
+        preview = preview_png(png)
+        picture = png if preview is None else preview
+        if self.poster != picture:
+            with self.hold_sync():  # reaches the page before the display message does
+                self.poster = picture
+                self.poster_exact = preview is None
+        return meta, picture
 
     @property
     def _ipython_display_(self) -> Callable[[], None] | None:

@@ -479,9 +479,12 @@ class Player {
       .then((bitmap) => {
         this.seeker.held = false;
         // The poster is drawn at the figure's size (scale 1); on a screen of another
-        // ratio it is shown until the sharp frame arrives, never kept.
-        const frame = { bitmap, lossless: true, rtt: 0, ratio: 1, scale: 1 };
-        const sharp = this.store.fits(frame);
+        // ratio, or when it is a preview (256 colours, `poster_exact` false: the kernel
+        // sends that when it is much smaller), it is shown until the exact frame
+        // arrives, never kept.
+        const exact = this.model.get("poster_exact") !== false;
+        const frame = { bitmap, lossless: exact, rtt: 0, ratio: 1, scale: 1 };
+        const sharp = exact && this.store.fits(frame);
         if (sharp) this.keep(start, frame);
         if (this.current < 0 || this.target === start) this.show(start, frame);
         else if (!sharp) bitmap.close();
@@ -507,7 +510,7 @@ class Player {
 
   show(i, frame) {
     if (this.closed) return;
-    this.view.draw(i, frame.bitmap, frame.scale ?? 1);
+    this.view.draw(i, frame.bitmap, frame.scale ?? 1, frame.lossless !== false);
     this.store.showing(i, frame);
     this.current = i;
     this.publishFrame(i);

@@ -115,7 +115,9 @@ export class PlayerView {
   // was drawn for). The canvas gets the bitmap's pixels as its backing store and the
   // figure's size in CSS pixels, so the player has the same layout at every ratio; in
   // an output narrower than that it shrinks, keeping its aspect ratio (player.css).
-  draw(i, bitmap, scale = 1) {
+  // `exact`: the frame's pixels as the kernel drew them (false: a JPEG while playing, the
+  // poster's preview), said by the canvas's data-exact.
+  draw(i, bitmap, scale = 1, exact = true) {
     const canvas = this.canvas;
     if (canvas.width !== bitmap.width || canvas.height !== bitmap.height || this.scale !== scale) {
       canvas.width = bitmap.width;
@@ -129,6 +131,7 @@ export class PlayerView {
       this.root.style.width = `min(${Math.max(width, 280)}px, 100%)`;
     }
     this.ctx.drawImage(bitmap, 0, 0);
+    canvas.dataset.exact = String(exact);
     canvas.dataset.frame = String(i);
   }
 

@@ -86,7 +86,7 @@ def test_a_stopped_kernel_goes_unreported_and_the_player_says_why(voila_page, vo
     # Page timers on Playwright's clock, so the frame timeout can be run through.
     vp = voila_page([SETUP, "anim = seed()\n%animate anim"], on_page=lambda pg: pg.clock.install())
     p = PlayerView(vp.output(1).locator(".iam-player"))
-    p.expect_frame(0)
+    p.expect_exact(0)  # the poster's preview replaced: no request left unanswered
     voila_server.shutdown_kernel(vp.kernel_id)
     assert voila_server.kernel(vp.kernel_id) is None
     # In JupyterLab the player would now say "disconnected"; Voila 0.5 never tells the

@@ -55,10 +55,12 @@ _RECORD_JS = """
 """
 
 # ``frames``: the frames shown since recording started, a frame written twice in a row
-# counted once (what ``frames_shown`` returns).
+# counted once (what ``frames_shown`` returns), the one shown when recording started
+# written again too (the exact frame replacing the poster's preview, frames/encode.py).
 _FRAMES_JS = """
-  const all = (c.__record || []).filter((e) => !e.initial).map((e) => e.frame);
-  const frames = all.filter((f, k) => k === 0 || all[k - 1] !== f);
+  const all = (c.__record || []).map((e) => e.frame);
+  const initial = c.__record && c.__record.length && c.__record[0].initial ? 1 : 0;
+  const frames = all.filter((f, k) => k === 0 || all[k - 1] !== f).slice(initial);
 """
 
 
@@ -103,6 +105,12 @@ class PlayerView:
     def expect_frame(self, index: int, timeout: float = FRAME_TIMEOUT_MS) -> None:
         """Wait until the canvas shows frame ``index`` (``timeout`` in ms)."""
         expect(self.canvas).to_have_attribute("data-frame", str(index), timeout=timeout)
+
+    def expect_exact(self, index: int, timeout: float = FRAME_TIMEOUT_MS) -> None:
+        """Wait until the canvas shows frame ``index`` with its exact pixels (not a JPEG
+        or the poster's 256-colour preview)."""
+        self.expect_frame(index, timeout)
+        expect(self.canvas).to_have_attribute("data-exact", "true", timeout=timeout)
 
     def expect_still(self, index: int, for_ms: float = 400) -> None:
         """The player shows ``index`` and no other frame for ``for_ms`` ms.

@@ -62,7 +62,10 @@ def test_embed_names_the_place_of_a_kernel_less_player_in_the_players_output(pla
     # The label is escaped text; the poster shows where no script runs.
     assert 'alt="Seed &lt;b&gt;demo&lt;/b&gt;"' in place
     poster = re.search(r'src="data:image/png;base64,([^"]+)"', place).group(1)
-    assert htmllib.unescape(poster) == carried_data(player)["frames"]["frames"]["0"]["data"]
+    # The same picture as the output's PNG and the widget's poster (the start frame, or
+    # its 256-colour preview).
+    assert htmllib.unescape(poster) == player._repr_mimebundle_()[0]["image/png"]
+    assert base64.b64decode(htmllib.unescape(poster)) == player.poster
     assert "<script" not in place  # no frames, no code: those are in the carrier
 
 

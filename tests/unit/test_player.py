@@ -250,6 +250,43 @@ def test_the_display_bundle_carries_a_png_of_the_first_frame(players):
     assert png.size == (200, 150) and metadata["image/png"]["width"] == 200
 
 
+def test_the_poster_of_a_line_figure_is_a_smaller_preview_of_exactly_its_first_frame(players):
+    """A figure of lines and text: 256 colours show it to the eye in a fraction of the
+    bytes; the page replaces it with the exact frame (poster_exact is False)."""
+    import base64
+
+    _, anim = seed_animation()
+    p = play(players, anim, start=3)
+    data, _metadata = p._repr_mimebundle_()
+    exact = frame(p, 3, format="png").buffers[0]
+    assert p.poster == base64.b64decode(data["image/png"]), "one picture for both"
+    assert not p.poster_exact and len(p.poster) <= 0.6 * len(exact)
+    shown = np.asarray(Image.open(io.BytesIO(p.poster)).convert("RGBA"), np.int16)
+    frame3 = np.asarray(Image.open(io.BytesIO(bytes(exact))).convert("RGBA"), np.int16)
+    assert shown.shape == frame3.shape
+    assert np.abs(shown - frame3).mean() < 2, "the same picture to the eye"
+
+
+def test_the_poster_of_a_noisy_image_is_the_exact_frame(players):
+    """Where 256 colours would not be much smaller (noise, a photograph), the poster is
+    the frame itself and the page keeps it as the lossless frame."""
+    fig, ax = plt.subplots(figsize=(2, 1.5), dpi=100)
+    noise = np.random.default_rng(0).random((150, 200, 3))
+    image = ax.imshow(noise, interpolation="nearest")
+    ax.set_axis_off()
+    fig.subplots_adjust(0, 0, 1, 1)
+
+    def update(k):
+        image.set_data(np.roll(noise, k, axis=1))
+        return (image,)
+
+    anim = animation.FuncAnimation(fig, update, frames=3)
+    p = play(players, anim)
+    p._repr_mimebundle_()
+    assert p.poster_exact
+    assert p.poster == bytes(frame(p, 0, format="png").buffers[0])
+
+
 def test_closing_releases_the_key_the_figure_and_the_cache(players):
     _, anim = seed_animation()
     p = ipyanimagic.animate(anim)
