@@ -31,6 +31,12 @@ A widget's ``_esm`` is a small loader (``player_loader_esm``, ``jsexec_loader_es
 templates/bridge/loader.js) that names its page code by hash; the page asks the kernel
 for that code once per page (``page_code``, served by ``BridgeWidget.page_code``), so a
 notebook of ten players carries the player's code once, not ten times.
+
+Why one module (~420 lines): its one job is the page code as text, from the template
+files to what a widget, an exported file or an embedded player carries. The joiner is
+most of it; the builders (the widgets' modules, their loaders and the code they name
+by hash, the export's and the embed's scripts) are a few lines each over the joiner and
+its script-safety check, and every one of them is cached on the same joined texts.
 """
 
 from __future__ import annotations

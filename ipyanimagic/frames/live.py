@@ -22,6 +22,13 @@ whose frames are drawn by the loop's own calls, not by the player. So here:
   frame interval): each is answered with a frame newer than the page was last sent, no
   sooner than ``spacing`` after the last one, so they bring frames spread over time,
   never the same frame twice and never a burst the page could not show.
+
+Why one module (~370 lines): its one job is a live run's frames, captured on one thread
+and handed out on others. Capture and the follow requests share one state (the count,
+the newest pixels, the requests waiting and what each page was sent) under one lock: a
+capture decides which waiting request it answers, and a request decides whether to
+wait from what the captures left. Split, that state and its lock would be shared
+across modules.
 """
 
 from __future__ import annotations
