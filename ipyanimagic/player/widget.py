@@ -265,13 +265,19 @@ class Player(BridgeWidget):
         output's PNG, the embedded player's place): the PNG, or its 256-colour preview
         when that is much smaller and looks the same (frames/encode.py)."""
         meta, png = self.supply.frame_now(self.start, "png", 0)
-        preview = preview_png(png)
+        if self._preview_of is None or self._preview_of[0] != png:
+            # Once per start frame: each display and embed() asks again.
+            self._preview_of = (png, preview_png(png))
+        preview = self._preview_of[1]
         picture = png if preview is None else preview
         if self.poster != picture:
             with self.hold_sync():  # reaches the page before the display message does
                 self.poster = picture
                 self.poster_exact = preview is None
         return meta, picture
+
+    #: The start frame's PNG and its preview (None: the PNG itself), as last made.
+    _preview_of: tuple[bytes, bytes | None] | None = None
 
     @property
     def _ipython_display_(self) -> Callable[[], None] | None:

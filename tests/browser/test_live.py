@@ -57,6 +57,19 @@ def wait_until_saved_with_the_player(server, nb, timeout: float = 30) -> None:
     raise AssertionError("the notebook was not saved with the player's output")
 
 
+def start_the_loop_saved(notebook, comms_over_subshells, server, mode: str):
+    """The loop running, followed, and the notebook saved with its player (what a
+    reloaded page or a second tab shows); the notebook and the player."""
+    nb = open_in(notebook, comms_over_subshells, mode, [SETUP, LOOP, AFTER])
+    nb.run_cell(0)
+    nb.start_cell(1)
+    player = PlayerView.in_output(nb, 1)
+    wait_for_frame_past(player, 5)
+    nb.page.keyboard.press("Control+s")
+    wait_until_saved_with_the_player(server, nb)
+    return nb, player
+
+
 def captured(player: PlayerView) -> int:
     """Frames captured so far, as the status line says."""
     found = re.search(r"(\d+) / 100000 steps", player.status.inner_text())
@@ -141,13 +154,7 @@ def test_a_running_loop_is_followed_scrubbed_back_and_followed_again(
 def test_a_page_reloaded_while_the_loop_runs_gets_the_player_back_and_follows(
     notebook, comms_over_subshells, jupyter_server, mode
 ):
-    nb = open_in(notebook, comms_over_subshells, mode, [SETUP, LOOP, AFTER])
-    nb.run_cell(0)
-    nb.start_cell(1)
-    player = PlayerView.in_output(nb, 1)
-    wait_for_frame_past(player, 5)
-    nb.page.keyboard.press("Control+s")  # the reloaded page shows the saved outputs
-    wait_until_saved_with_the_player(jupyter_server, nb)
+    nb, player = start_the_loop_saved(notebook, comms_over_subshells, jupyter_server, mode)
     seen = captured(player)
     nb.page.reload()
     # The widgets come from the kernel, whose main thread the loop holds.
@@ -168,13 +175,7 @@ def test_a_second_tab_opened_while_the_loop_runs_follows_and_scrubs_on_its_own(
 ):
     """Each view follows under its own name (frames/live.py: a page's requests get frames
     newer than that page was sent): a second tab neither starves nor steals the first's."""
-    nb = open_in(notebook, comms_over_subshells, mode, [SETUP, LOOP, AFTER])
-    nb.run_cell(0)
-    nb.start_cell(1)
-    first = PlayerView.in_output(nb, 1)
-    wait_for_frame_past(first, 5)
-    nb.page.keyboard.press("Control+s")  # the second tab shows the saved outputs
-    wait_until_saved_with_the_player(jupyter_server, nb)
+    nb, first = start_the_loop_saved(notebook, comms_over_subshells, jupyter_server, mode)
     tab = nb.page.context.new_page()
     other = lab.NotebookPage(tab, nb.app, nb.path, nb.n_cells, context=nb.context)
     other.listen()
