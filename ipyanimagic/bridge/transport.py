@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections
 import logging
 import threading
+import uuid
 from concurrent.futures import Future
 from typing import Any
 
@@ -63,19 +64,33 @@ class BridgeWidget(anywidget.AnyWidget):
     def __init__(self, **kwargs: Any) -> None:
         # The key must be in the state that opens the comm, so set it before.
         self.set_trait("key", registry.register(self))
+        # The page asks for its code (``page_code``) the moment the comm_open reaches
+        # it, often while the cell that made the widget still runs. So the comm's id is
+        # chosen here and its requests are served off the main thread *before* the comm
+        # opens: a request that came in between would be routed to the busy main thread
+        # and wait there for the end of the cell (a cell that waits on the page, like
+        # ``eval_js``, would then wait for nothing until its timeout).
+        # Replies to requests served before ``self.comm`` is set wait for it here.
+        self._opening_lock = threading.Lock()
+        self._held_replies: list[Reply] | None = []
+        kwargs.setdefault("model_id", uuid.uuid4().hex)
+        self.on_msg(self._on_custom_msg)
+        self._serve(kwargs["model_id"])
         try:
             super().__init__(**kwargs)
         except BaseException:
+            self._unserve()
             registry.unregister(self.key)
             raise
+        finally:
+            with self._opening_lock:
+                held, self._held_replies = self._held_replies or [], None
+        for reply in held:
+            self._send_reply(reply)
         # DOMWidget makes a Layout widget (a comm of its own) for every instance, and
         # closing a widget does not close it: remember ours to close it with us.
         self._own_layout = None if "layout" in kwargs else self.layout
         self._quiet_comm()
-        self.on_msg(self._on_custom_msg)
-        # The page asks for its code (``page_code``) as soon as it shows the widget,
-        # often while the cell that made it still runs: answer that off the main thread.
-        self.serve_while_busy()
 
     # -- transport ----------------------------------------------------------------
 
@@ -121,20 +136,26 @@ class BridgeWidget(anywidget.AnyWidget):
             log.exception("ipyanimagic: unexpected failure while dispatching")
 
     def serve_while_busy(self) -> bool:
-        """Answer this widget's thread-safe requests where the kernel reads its shell
-        socket (replywait.py), so they are answered while a cell runs whatever thread
-        the kernel would route them to (the main thread, busy). False outside a kernel.
+        """Whether this widget's thread-safe requests are answered where the kernel
+        reads its shell socket (replywait.py), that is while a cell runs, whatever
+        thread the kernel would route them to (the main thread, busy): from the moment
+        its comm opened, in a kernel; False outside one (plain IPython, a script).
         """
-        comm = getattr(self, "comm", None)
-        if comm is None:
-            return False
+        return getattr(self, "_served_comm", None) is not None
+
+    def _serve(self, comm_id: str) -> None:
+        self._served_comm: str | None = None
         try:
             replywait.install()
         except RuntimeError:
-            return False  # not in a kernel (plain IPython, a script): nothing to read
-        replywait.serve(comm.comm_id, _is_thread_safe_request, self._on_request_taken)
-        self._served_comm = comm.comm_id
-        return True
+            return  # not in a kernel: nothing to read
+        replywait.serve(comm_id, _is_thread_safe_request, self._on_request_taken)
+        self._served_comm = comm_id
+
+    def _unserve(self) -> None:
+        served, self._served_comm = getattr(self, "_served_comm", None), None
+        if served is not None:
+            replywait.unserve(served)
 
     def _on_request_taken(self, content: dict[str, Any], buffers: list[bytes]) -> None:
         self._on_custom_msg(self, content, buffers)
@@ -162,6 +183,11 @@ class BridgeWidget(anywidget.AnyWidget):
 
     def _send_reply(self, reply: Reply) -> None:
         if self.comm is None:
+            with self._opening_lock:
+                if self._held_replies is not None:  # the comm is still opening
+                    self._held_replies.append(reply)
+                    return
+        if self.comm is None:
             return  # closed meanwhile: the page side has rejected its promises already
         try:
             self.send(reply.content, reply.buffers or None)
@@ -185,9 +211,7 @@ class BridgeWidget(anywidget.AnyWidget):
         """Close the widget and forget its key: later requests get ``UnknownKey``."""
         registry.unregister(self.key)
         cellruns.forget(self)
-        served = getattr(self, "_served_comm", None)
-        if served is not None:
-            replywait.unserve(served)
+        self._unserve()
         layout = getattr(self, "_own_layout", None)
         if layout is not None and self.layout is layout:
             layout.close()

@@ -156,3 +156,57 @@ def test_kernel_execute_shows_the_figures_its_code_drew(kernel, widget):
     kinds = [(o["output_type"], "image/png" in o.get("data", {})) for o in reply["result"]]
     assert ("display_data", True) in kinds, reply["result"]
     assert kernel.run("print(plt.get_fignums())").stdout == "[]\n"
+
+
+# The cell opens a widget whose thread pauses for a while right after the comm_open has
+# gone out (as a thread descheduled on a loaded machine would), then waits, busy, until
+# the widget's code request has been answered (or 20 s).
+OPENED_THEN_PAUSED = """import comm, time, ipyanimagic
+from ipyanimagic import esm
+from ipyanimagic.bridge.transport import page_code_requests
+code_hash = esm.code_hash(esm.jsexec_esm())
+before = page_code_requests().get(code_hash, 0)
+made = comm.create_comm
+def opened_then_paused(**kwargs):
+    opened = made(**kwargs)
+    time.sleep(1.5)
+    return opened
+comm.create_comm = opened_then_paused
+try:
+    w = ipyanimagic.JsExec('')
+finally:
+    comm.create_comm = made
+deadline = time.monotonic() + 20
+while page_code_requests().get(code_hash, 0) == before and time.monotonic() < deadline:
+    time.sleep(0.01)
+print("answered while the cell ran:", page_code_requests().get(code_hash, 0) > before)"""
+
+
+def test_a_code_request_sent_the_moment_the_comm_opens_is_answered_while_the_cell_runs(kernel):
+    from ipyanimagic import esm
+
+    cell = kernel.start(OPENED_THEN_PAUSED)
+
+    def widget_opened(execution):
+        return execution.idle or any(
+            m["msg_type"] == "comm_open" and "key" in m["content"]["data"]["state"]
+            for m in execution.messages
+        )
+
+    kernel.wait(cell, widget_opened, waiting_for="the widget's comm_open")
+    (opened,) = [
+        m["content"]
+        for m in cell.messages
+        if m["msg_type"] == "comm_open" and "key" in m["content"]["data"]["state"]
+    ]
+    comm_id, key = opened["comm_id"], opened["data"]["state"]["key"]
+    # The page asks at once, as JupyterLab does on a fast machine: the kernel's thread
+    # that made the widget has not even returned from opening its comm.
+    hash_ = esm.code_hash(esm.jsexec_esm())
+    request = {"id": 1, "key": key, "method": "page_code", "args": {"hash": hash_}}
+    kernel.send_custom(comm_id, request)
+    (reply,) = kernel.replies(comm_id, 1, timeout=30)
+    assert reply["ok"] is True and reply["result"]["hash"] == hash_, reply
+    kernel.wait(cell)
+    assert cell.stdout == "answered while the cell ran: True\n", cell
+    kernel.run_ok("w.close()")
