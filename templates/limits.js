@@ -11,6 +11,7 @@ export const LIMITS = Object.freeze({
     "kernelBusy": 0.8,
     "minInflightFrames": 2,
     "rttFloorWindowMs": 5000,
+    "scaleExponent": 1.6,
     "shownWindowMs": 1000,
     "sizeExponent": 0.7,
     "upMargin": 1.25,
@@ -39,17 +40,40 @@ export const LIMITS = Object.freeze({
     "png": "image/png"
   },
   "minWindow": 2,
+  "playLadder": [
+    [
+      85,
+      1.0
+    ],
+    [
+      70,
+      1.0
+    ],
+    [
+      55,
+      1.0
+    ],
+    [
+      55,
+      0.75
+    ],
+    [
+      55,
+      0.5
+    ],
+    [
+      40,
+      0.5
+    ],
+    [
+      30,
+      0.5
+    ]
+  ],
   "playerFormats": [
     "auto",
     "png",
     "jpeg"
-  ],
-  "qualityLadder": [
-    85,
-    70,
-    55,
-    40,
-    30
   ],
   "qualityMax": 100,
   "qualityMin": 1,

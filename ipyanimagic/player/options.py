@@ -136,6 +136,7 @@ PAGE_STATS = frozenset(
         "window",
         "batch",
         "quality",
+        "resolution",
         "goodput_kib_s",
         "in_flight_max",
     }

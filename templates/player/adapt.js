@@ -1,16 +1,18 @@
 // Playing over the link the page measures (issue 21), as pure rules: from the bytes
 // received per second (goodput), the frames shown per second against the asked fps, the
-// fastest recent round trip and the bytes of a frame at each JPEG quality, which quality
-// to ask frames at while playing, and how many frames to keep on their way. No DOM, no
-// timers, no bridge: the player calls these on every animation frame, the tests call
-// them with made-up times. (At rest nothing here applies: the frame is lossless PNG at
-// the page's full resolution.)
+// fastest recent round trip and the bytes of a frame at each rung, which rung to ask
+// frames at while playing, and how many frames to keep on their way. No DOM, no timers,
+// no bridge: the player calls these on every animation frame, the tests call them with
+// made-up times. (At rest nothing here applies: the frame is lossless PNG at the page's
+// full resolution.)
 //
-// The order of what gives: quality first (a ladder, LIMITS.qualityLadder, topped and
-// capped by the player's `quality`), then frames (the clock shows fewer: it waits for
-// late ones, or skips them in realtime). Resolution is not lowered: the store keeps
-// frames of one ratio (store.js), and a ratio change while playing would drop every
-// frame on its way.
+// A rung is {quality, factor}: a JPEG quality and a resolution, as a share of the page's
+// devicePixelRatio. The order of what gives (LIMITS.playLadder, topped and capped by the
+// player's `quality`): quality first, then resolution (JPEG's bytes follow the pixels
+// far more than the quality), then frames (the clock shows fewer: it waits for late
+// ones, or skips them in realtime). Frames drawn at a lower resolution are kept with the
+// others (store.js keeps frames by the page's ratio, whatever their scale) and drawn at
+// the player's size; like every JPEG, they are replaced by the lossless frame at rest.
 //
 // Down quickly: behind (fewer frames shown than asked) for LIMITS.adapt.downMs, while
 // the kernel is not what limits (its drawing time fits the frame period) nor the page
@@ -66,32 +68,68 @@ export class Window {
   }
 }
 
-// The qualities to play at, best first: the user's `quality` (the cap, and the top
-// rung), then the ladder's rungs below it.
+const same = (a, b) => a.quality === b.quality && a.factor === b.factor;
+
+// The rungs to play at, best first: the user's `quality` at full resolution (the cap,
+// and the top rung), then the ladder's rungs below it, each quality capped.
 export function rungs(cap) {
   const top = Math.max(LIMITS.qualityMin, Math.min(LIMITS.qualityMax, Math.round(cap)));
-  return [top, ...LIMITS.qualityLadder.filter((q) => q < top)];
+  const out = [{ quality: top, factor: 1 }];
+  for (const [q, factor] of LIMITS.playLadder) {
+    if (factor === 1 && q >= top) continue;
+    const rung = { quality: Math.min(q, top), factor };
+    if (!out.some((r) => same(r, rung))) out.push(rung);
+  }
+  return out;
 }
 
-// Bytes of one frame at quality q: as measured (`sizes`: quality -> bytes), else from
-// the nearest measured quality (x (q / q0) ** sizeExponent); null when none is.
-export function bytesAt(q, sizes) {
-  if (sizes.has(q)) return sizes.get(q);
+// The name of a rung in the measured sizes (fetcher.js keeps bytes per rung by it).
+export const rungKey = (rung) => `${rung.quality}@${rung.factor}`;
+
+// The scale to ask frames at, on a page of `ratio`, at resolution `factor`.
+export function playScale(ratio, factor) {
+  return Math.max(LIMITS.scaleMin, Math.round(ratio * factor * 100) / 100);
+}
+
+// Bytes of one frame at `rung`: as measured (`sizes`: rungKey -> bytes), else from the
+// nearest measured rung (the same resolution first), x (q / q0) ** sizeExponent x
+// (factor / factor0) ** scaleExponent; null when none is.
+export function bytesAt(rung, sizes) {
+  const key = rungKey(rung);
+  if (sizes.has(key)) return sizes.get(key);
   let near = null;
-  for (const r of sizes.keys()) if (near === null || Math.abs(r - q) < Math.abs(near - q)) near = r;
-  return near === null ? null : sizes.get(near) * (q / near) ** A.sizeExponent;
+  for (const [k, bytes] of sizes) {
+    const [q, factor] = k.split("@").map(Number);
+    const d = Math.abs(Math.log(factor / rung.factor)) * 1000 + Math.abs(q - rung.quality);
+    if (near === null || d < near.d) near = { d, q, factor, bytes };
+  }
+  if (near === null) return null;
+  return (
+    near.bytes *
+    (rung.quality / near.q) ** A.sizeExponent *
+    (rung.factor / near.factor) ** A.scaleExponent
+  );
 }
 
 const mbit = (bytesPerS) => `${((bytesPerS * 8) / 1e6).toFixed(1)} Mbit/s`;
 const perS = (fps) => `${fps.toFixed(fps < 10 ? 1 : 0)}`;
+// "55", "55 at 0.75 of the resolution"; label(): "quality 55 ...", for the status line.
+const short = (r) => (r.factor === 1 ? `${r.quality}` : `${r.quality} at ${r.factor} of the resolution`);
+const label = (r) => `quality ${short(r)}`;
 
-// Where a player starts playing: at `quality` (the last one it played at, the link being
+// The best rung at or below `rung` in both quality and resolution (the last: none is).
+function atOrBelow(ladder, rung) {
+  return ladder.find((r) => r.quality <= rung.quality && r.factor <= rung.factor) ?? ladder.at(-1);
+}
+
+// Where a player starts playing: at `last` (the rung it last played at, the link being
 // what it was), else at the top; nothing measured yet.
-export function initial(cap, now, quality = null) {
+export function initial(cap, now, last = null) {
   const ladder = rungs(cap);
-  const q = quality === null ? ladder[0] : (ladder.find((r) => r <= quality) ?? ladder.at(-1));
+  const rung = last === null ? ladder[0] : atOrBelow(ladder, last);
   return {
-    quality: q,
+    quality: rung.quality,
+    factor: rung.factor,
     changedAt: now,
     behindSince: null,
     keepingUpSince: null,
@@ -103,53 +141,55 @@ export function initial(cap, now, quality = null) {
 // The state after a look at the measurements at time `now`:
 //   cap: the player's `quality`; fps: the speed asked; shown: frames shown per second
 //   (null until measured); goodput: bytes received per second (null until measured);
-//   sizes: quality -> bytes of a frame; drawMs: the kernel's drawing time per frame;
+//   sizes: rungKey -> bytes of a frame; drawMs: the kernel's drawing time per frame;
 //   ticks: the page's animation frames per second while playing (null: not measured).
-// The state's `quality` is what to ask for; `why` says why, for the status line.
+// The state's `quality` and `factor` are the rung to ask at; `why` says why, for the
+// status line.
 export function decide(state, { cap, fps, shown, goodput, sizes, drawMs, ticks = null }, now) {
   const ladder = rungs(cap);
   const s = { ...state };
-  if (!ladder.includes(s.quality)) {
-    s.quality = ladder.find((r) => r <= s.quality) ?? ladder.at(-1);
-    s.changedAt = now;
-    s.why = `quality ${s.quality}: capped by the player's quality`;
+  let i = ladder.findIndex((r) => same(r, s));
+  if (i < 0) {
+    const rung = atOrBelow(ladder, s);
+    Object.assign(s, { quality: rung.quality, factor: rung.factor, changedAt: now });
+    s.why = `${label(rung)}: capped by the player's quality`;
+    i = ladder.indexOf(rung);
   }
   if (shown === null || goodput === null) return s;
   // More carried than the ceiling: raise it, without making it younger (what a player
   // that keeps up receives is what it asks for, not what the link could carry).
   if (s.ceiling && goodput > s.ceiling.bps) s.ceiling = { ...s.ceiling, bps: goodput };
-  const i = ladder.indexOf(s.quality);
+  const here = ladder[i];
   const pace = `${perS(shown)} of ${perS(fps)} frames/s`;
   if (shown < fps * A.behind) {
     s.keepingUpSince = null;
     s.behindSince ??= now;
     if (drawMs * fps > 1000 * A.kernelBusy) {
-      s.why = `quality ${s.quality}: ${pace}; the kernel's drawing (${Math.round(drawMs)} ms a frame) is the limit, not the link`;
+      s.why = `${label(here)}: ${pace}; the kernel's drawing (${Math.round(drawMs)} ms a frame) is the limit, not the link`;
       return s;
     }
     if (ticks !== null && ticks < fps * A.behind && shown >= ticks * A.behind) {
-      s.why = `quality ${s.quality}: ${pace}; the page draws ${perS(ticks)} times a second (its display or a busy tab) and shows a frame at nearly each: the limit, not the link`;
+      s.why = `${label(here)}: ${pace}; the page draws ${perS(ticks)} times a second (its display or a busy tab) and shows a frame at nearly each: the limit, not the link`;
       return s;
     }
     if (now - s.behindSince < A.downMs || now - s.changedAt < A.downMs) return s;
     s.ceiling = { bps: goodput, at: now };
     s.behindSince = null;
     if (i === ladder.length - 1) {
-      s.why = `quality ${s.quality} (the lowest): ${pace}, the link carries ${mbit(goodput)}: fewer frames`;
+      s.why = `${label(here)} (the lowest): ${pace}, the link carries ${mbit(goodput)}: fewer frames`;
       return s;
     }
-    const fits = (q) => (bytesAt(q, sizes) ?? Infinity) * fps <= goodput * A.fit;
+    const fits = (r) => (bytesAt(r, sizes) ?? Infinity) * fps <= goodput * A.fit;
     let j = i + 1;
     while (j < ladder.length - 1 && !fits(ladder[j])) j++;
-    s.quality = ladder[j];
-    s.changedAt = now;
-    s.why = `quality ${s.quality}, down from ${ladder[i]}: ${pace}, the link carries ${mbit(goodput)}`;
+    Object.assign(s, { quality: ladder[j].quality, factor: ladder[j].factor, changedAt: now });
+    s.why = `${label(ladder[j])}, down from ${short(here)}: ${pace}, the link carries ${mbit(goodput)}`;
     return s;
   }
   s.behindSince = null;
   s.keepingUpSince ??= now;
   if (i === 0) {
-    if (!s.why.startsWith(`quality ${s.quality}`)) s.why = `quality ${s.quality}: the top (${pace})`;
+    if (!s.why.startsWith(`${label(here)}:`)) s.why = `${label(here)}: the top (${pace})`;
     return s;
   }
   if (now - s.keepingUpSince < A.upMs || now - s.changedAt < A.upMs) return s;
@@ -157,16 +197,15 @@ export function decide(state, { cap, fps, shown, goodput, sizes, drawMs, ticks =
   const need = (bytesAt(next, sizes) ?? 0) * fps * A.upMargin;
   const ceiling = s.ceiling && now - s.ceiling.at < A.ceilingMs ? s.ceiling.bps : null;
   if (ceiling !== null && need > ceiling) {
-    s.why = `quality ${s.quality}: ${next} would need ${mbit(need)} with margin, the link carried ${mbit(ceiling)}`;
+    s.why = `${label(here)}: ${short(next)} would need ${mbit(need)} with margin, the link carried ${mbit(ceiling)}`;
     return s;
   }
-  s.quality = next;
-  s.changedAt = now;
+  Object.assign(s, { quality: next.quality, factor: next.factor, changedAt: now });
   s.keepingUpSince = now;
   s.why =
     ceiling === null
-      ? `quality ${next}, up from ${ladder[i]}: ${pace} for ${A.upMs / 1000} s (a probe: no recent limit of the link)`
-      : `quality ${next}, up from ${ladder[i]}: ${pace}, ${mbit(need)} with margin fits the ${mbit(ceiling)} the link carried`;
+      ? `${label(next)}, up from ${short(here)}: ${pace} for ${A.upMs / 1000} s (a probe: no recent limit of the link)`
+      : `${label(next)}, up from ${short(here)}: ${pace}, ${mbit(need)} with margin fits the ${mbit(ceiling)} the link carried`;
   return s;
 }
 

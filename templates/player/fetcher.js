@@ -7,19 +7,21 @@
 // the same code runs under Node's test runner.
 //
 // Resolution: every request asks for frames at `ratio` (the page's devicePixelRatio,
-// set by the player). A frame comes back as {bitmap, lossless, rtt, ratio, scale}:
-// `ratio` is what it was asked at (the player keeps frames of one ratio), `scale` the
-// bitmap's pixels per CSS pixel, as the kernel drew it (`pixelScale` when the reply
-// does not say: an exported file's frames, drawn at the scale the file records).
+// set by the player), times the resolution of the rung asked while playing JPEG. A frame
+// comes back as {bitmap, lossless, rtt, ratio, scale}: `ratio` is the page's when it was
+// asked (the player keeps frames of one ratio), `scale` the bitmap's pixels per CSS
+// pixel, as the kernel drew it (`pixelScale` when the reply does not say: an exported
+// file's frames, drawn at the scale the file records).
 //
 // The link: bytes of replies over time (`goodput`, bytes/s over a sliding window), the
-// fastest recent round trip (`rttFloor`), the bytes of a frame at each JPEG quality asked
-// (`sizes`) and the frames on their way (`framesInFlight`), for adapt.js's rules. A
-// request may ask for a JPEG `quality` (else the kernel's, the player's `quality`).
+// fastest recent round trip (`rttFloor`), the bytes of a frame at each rung asked
+// (`sizes`, by adapt.js's rungKey) and the frames on their way (`framesInFlight`), for
+// adapt.js's rules. A JPEG request may ask at a `rung` {quality, factor} (else the
+// kernel's quality, the player's `quality`, at the page's full resolution).
 
 import { BridgeError } from "../bridge/bridge.js";
 import { LIMITS } from "../limits.js";
-import { Window } from "./adapt.js";
+import { Window, playScale, rungKey } from "./adapt.js";
 
 // The weight of the newest round trip in the running estimates.
 const NEWEST = 0.2;
@@ -62,7 +64,7 @@ export class Fetcher {
     this.counts = { requested: 0, received: 0 };
     this.received = new Window(LIMITS.adapt.goodputWindowMs); // bytes of replies
     this.rtts = new Window(LIMITS.adapt.rttFloorWindowMs); // ms, round trips
-    this.sizes = new Map(); // JPEG quality asked -> bytes of a frame (running estimate)
+    this.sizes = new Map(); // rungKey asked -> bytes of a frame (running estimate)
     this.framesInFlight = 0;
   }
 
@@ -81,21 +83,25 @@ export class Fetcher {
     this.received.reset();
   }
 
-  // A reply brought `buffers` (frames asked at JPEG `quality`, or null) in `rtt` ms.
-  tally(buffers, quality, rtt) {
+  // A reply brought `buffers` (frames asked at `rung`, or null) in `rtt` ms.
+  tally(buffers, rung, rtt) {
     const now = this.now();
     const bytes = buffers.reduce((t, b) => t + (b.byteLength ?? b.length ?? 0), 0);
     this.received.add(now, bytes);
     this.rtts.add(now, rtt);
-    if (quality === null || !buffers.length) return;
+    if (rung === null || !buffers.length) return;
     const each = bytes / buffers.length;
-    const had = this.sizes.get(quality);
-    this.sizes.set(quality, had === undefined ? each : had * (1 - NEWEST) + each * NEWEST);
+    const key = rungKey(rung);
+    const had = this.sizes.get(key);
+    this.sizes.set(key, had === undefined ? each : had * (1 - NEWEST) + each * NEWEST);
   }
 
-  // The arguments of a request: `quality` only when one is asked for.
-  args(args, format, quality) {
-    return quality !== null && format === LIMITS.formats[1] ? { ...args, quality } : args;
+  // The arguments of a request and the rung they ask at (null: the kernel's quality at
+  // full resolution; always for PNG, which is lossless at the page's resolution).
+  args(args, format, rung) {
+    if (rung === null || format !== LIMITS.formats[1]) return [{ ...args, scale: this.ratio }, null];
+    const scale = playScale(this.ratio, rung.factor);
+    return [{ ...args, quality: rung.quality, scale }, rung];
   }
 
   // Whether frame i is on its way at the current ratio (in any format).
@@ -122,8 +128,8 @@ export class Fetcher {
   // Ask for frame i (once per format); resolves to the frame, or null on error (which
   // went to onError). A request already on its way is shared. `quiet`: a guess (the
   // frame after the one at rest): its error and its wait are not reported, unless a
-  // caller that is not quiet shares it before it ends.
-  fetch(i, format, { quiet = false, quality = null } = {}) {
+  // caller that is not quiet shares it before it ends. `rung`: see args().
+  fetch(i, format, { quiet = false, rung = null } = {}) {
     const ratio = this.ratio;
     const pending = this.inflight.get(i);
     if (pending && pending.format === format && pending.ratio === ratio) {
@@ -136,11 +142,11 @@ export class Fetcher {
     const started = this.now();
     const entry = { format, ratio, quiet };
     if (!quiet) entry.slow = setTimeout(() => this.onSlow(), this.slowMs);
-    const args = this.args({ index: i, format, scale: ratio }, format, quality);
+    const [args, atRung] = this.args({ index: i, format }, format, rung);
     entry.promise = this.bridge
       .call(this.key, "frame", args, { raw: true })
       .then(async ({ result, buffers }) => {
-        this.tally(buffers, args.quality ?? null, this.now() - started);
+        this.tally(buffers, atRung, this.now() - started);
         const bitmap = await this.decode(buffers[0], result.mime);
         const rtt = this.now() - started;
         const frame = this.decoded(bitmap, result, ratio, rtt);
@@ -171,9 +177,9 @@ export class Fetcher {
   // One request for several frames (a single one goes as `frame`). The kernel stops a
   // batch at its first failing frame: the frames before it arrive, then the error,
   // reported for the index that failed.
-  fetchBatch(indices, format, quality = null) {
+  fetchBatch(indices, format, rung = null) {
     if (indices.length === 1) {
-      this.fetch(indices[0], format, { quality });
+      this.fetch(indices[0], format, { rung });
       return;
     }
     const started = this.now();
@@ -182,12 +188,12 @@ export class Fetcher {
     this.requests += 1;
     this.framesInFlight += indices.length;
     this.counts.requested += indices.length;
-    const args = this.args({ indices, format, scale: ratio }, format, quality);
+    const [args, atRung] = this.args({ indices, format }, format, rung);
     entry.promise = this.bridge
       .call(this.key, "frames", args, { raw: true })
       .then(async ({ result, buffers }) => {
         const rtt = this.now() - started;
-        this.tally(buffers, args.quality ?? null, rtt);
+        this.tally(buffers, atRung, rtt);
         const drawing = result.frames.reduce((t, m) => t + (m.render_ms || 0), 0);
         this.measure(rtt, drawing, result.frames.length);
         const decoded = await Promise.all(
@@ -218,11 +224,11 @@ export class Fetcher {
   }
 
   // Ask for `indices` (in order) in batches of `batch`, while fewer than `window`
-  // requests are in flight; the rest are left for a later call. `quality`: JPEG's.
-  prefetch(indices, { window, batch, format, quality = null }) {
+  // requests are in flight; the rest are left for a later call. `rung`: see args().
+  prefetch(indices, { window, batch, format, rung = null }) {
     const missing = [...indices];
     while (missing.length && this.requests < window) {
-      this.fetchBatch(missing.splice(0, batch), format, quality);
+      this.fetchBatch(missing.splice(0, batch), format, rung);
     }
   }
 }

@@ -384,6 +384,7 @@ class Player {
       window,
       batch,
       quality: this.adapting?.quality ?? null,
+      resolution: this.adapting?.factor ?? null,
       goodput_kib_s: goodput === null ? null : Math.round(goodput / 102.4) / 10,
       in_flight_max: this.inFlightBudget(),
     };
@@ -395,7 +396,8 @@ class Player {
   }
 
   // The status line's tooltip: the kernel's purity verdict, then what playing chose and
-  // why (its `data-quality`: the JPEG quality asked for while playing, else empty).
+  // why (its `data-quality` and `data-resolution`: the JPEG quality and the share of the
+  // full resolution asked for while playing, else empty).
   tooltip() {
     const status = this.view.status;
     const a = this.adapting;
@@ -404,9 +406,11 @@ class Player {
     else if (a) lines.push(`at rest: lossless (PNG) at full resolution; last played at JPEG ${a.why}`);
     status.title = lines.filter(Boolean).join("\n");
     status.dataset.quality = a && this.direction ? String(a.quality) : "";
+    status.dataset.resolution = a && this.direction ? String(a.factor) : "";
   }
 
-  // The JPEG quality to ask for while playing (adapt.js), from what was measured.
+  // The rung (JPEG quality, resolution) to ask at while playing (adapt.js), from what
+  // was measured.
   adaptQuality(now) {
     if (!this.adapting) return;
     const before = this.adapting;
@@ -420,7 +424,7 @@ class Player {
       ticks: this.tickRate.rate(now),
     };
     this.adapting = adapt.decide(before, m, now);
-    if (this.adapting.why !== before.why || this.adapting.quality !== before.quality) {
+    if (this.adapting.why !== before.why) {
       this.tooltip();
     }
   }
@@ -428,11 +432,18 @@ class Player {
   // Frames to keep on their way while playing JPEG: bytes in flight bounded by what the
   // link carries in a round trip (adapt.js); null: no bound.
   inFlightBudget() {
-    const q = this.adapting?.quality;
-    if (q === undefined || !this.direction) return null;
+    const rung = this.playingRung();
+    if (rung === null || !this.direction) return null;
     const { goodput, rttFloor, sizes } = this.fetcher;
-    const n = adapt.inFlightBudget({ goodput, rttFloor, bytesPerFrame: adapt.bytesAt(q, sizes) });
+    const n = adapt.inFlightBudget({ goodput, rttFloor, bytesPerFrame: adapt.bytesAt(rung, sizes) });
     return Number.isFinite(n) ? n : null;
+  }
+
+  // The rung frames are asked at while playing JPEG ({quality, factor}); null: none
+  // chosen (PNG, or never played).
+  playingRung() {
+    const a = this.adapting;
+    return a ? { quality: a.quality, factor: a.factor } : null;
   }
 
   // -- resolution -----------------------------------------------------------------
@@ -628,13 +639,13 @@ class Player {
     this.direction = dir;
     this.stepDir = dir;
     this.nextDue = performance.now();
-    // Measured afresh (a pause is not a slow link), from the quality last played at.
+    // Measured afresh (a pause is not a slow link), from the rung last played at.
     this.fetcher.resetRates();
     this.shownRate.reset();
     this.tickRate.reset();
     this.adapting =
       this.formatFor(true) === JPEG
-        ? adapt.initial(this.model.get("quality"), this.nextDue, this.adapting?.quality)
+        ? adapt.initial(this.model.get("quality"), this.nextDue, this.playingRung())
         : null;
     this.tooltip();
     this.view.playing(dir);
@@ -677,8 +688,8 @@ class Player {
       this.mode,
     );
     const format = this.formatFor(true);
-    const quality = this.adapting?.quality ?? null;
-    this.fetcher.prefetch(missing, { window, batch: Math.min(batch, room), format, quality });
+    const rung = this.playingRung();
+    this.fetcher.prefetch(missing, { window, batch: Math.min(batch, room), format, rung });
   }
 
   // The frame playing goes on from: the one shown, or where Play resumed.

@@ -1,10 +1,11 @@
 """A remote user (issue 21): JupyterLab reached through a shaped link (tests/support/shaped.py).
 
-While playing, the page asks for its frames at the JPEG quality the link allows: the
-rate cut, the quality it asks for goes down; the rate restored, it comes back up. At
-rest the frame is lossless (PNG). Seen in the requests the page sends (the kernel
-websocket's comm traffic, tests/support/traffic.py) and the status line's
-``data-quality``; waits on conditions, never on the clock.
+While playing, the page asks for its frames at the rung (JPEG quality, then resolution)
+the link allows: the rate cut, what it asks for goes down, to fewer pixels drawn at the
+player's size; the rate restored, it comes back up. At rest the frame is lossless (PNG)
+at full resolution. Seen in the requests the page sends (the kernel websocket's comm
+traffic, tests/support/traffic.py), the status line's ``data-quality`` and
+``data-resolution`` and the canvas; waits on conditions, never on the clock.
 """
 
 from __future__ import annotations
@@ -35,18 +36,19 @@ plt.close(fig)
 """
 PLAY = "%animate anim --fps 10 --loop loop"
 DELAY = 0.02  # s each way: a 40 ms round trip
-CUT = 0.2e6  # bits/s: not even the lowest quality's frames at 10 fps
+CUT = 0.2e6  # bits/s: not the frames of a full-resolution rung at 10 fps
 TIMEOUT = 30.0
 
 
-def qualities(traffic: CommTraffic, since: int = 0) -> list[int]:
-    """The JPEG qualities of the frame requests the page sent, after event ``since``."""
+def rungs(traffic: CommTraffic, since: int = 0) -> list[tuple[int, float]]:
+    """The (JPEG quality, scale) of the frame requests the page sent after event
+    ``since`` (the page's ratio is 1 here: the scale is the share of the resolution)."""
     out = []
     for direction, msg in traffic.events[since:]:
         args = msg.get("args") or {}
         request = direction == "sent" and msg.get("method") in ("frame", "frames")
         if request and args.get("format") == "jpeg" and "quality" in args:
-            out.append(args["quality"])
+            out.append((args["quality"], args["scale"]))
     return out
 
 
@@ -65,7 +67,9 @@ def wait_for(
         page.wait_for_timeout(100)
 
 
-def test_the_quality_follows_the_link_and_the_frame_at_rest_is_lossless(jupyter_server, browser):
+def test_the_quality_and_resolution_follow_the_link_and_the_frame_at_rest_is_lossless(
+    jupyter_server, browser
+):
     with shaped_server(jupyter_server) as (remote, link):
         traffic: list[CommTraffic] = []
         nb = lab.open_notebook(
@@ -77,33 +81,39 @@ def test_the_quality_follows_the_link_and_the_frame_at_rest_is_lossless(jupyter_
             nb.run_cell(1, timeout=60)
             p = PlayerView.in_output(nb, 1)
             p.expect_frame(0)
+            width = p.canvas.evaluate("(c) => c.getBoundingClientRect().width")
             link.set(delay=DELAY)
             status = p.status
             p.button("Play").click()
-            wait_for(nb.page, "frames asked at quality 85", lambda: 85 in qualities(seen))
+            wait_for(nb.page, "frames asked at quality 85", lambda: (85, 1) in rungs(seen))
 
-            # The rate cut: the page asks for less.
+            # The rate cut: the page asks for less: quality, then half the resolution,
+            # drawn at the player's size.
             cut = len(seen.events)
             link.set(rate=CUT)
             wait_for(
                 nb.page,
-                "the quality to go down",
-                lambda: min(qualities(seen, cut), default=85) <= 40,
+                "half the resolution",
+                lambda: any(scale == 0.5 for _, scale in rungs(seen, cut)),
+                lambda: (rungs(seen, cut)[-20:], status.get_attribute("title")),
             )
-            expect(status).to_have_attribute("data-quality", "30", timeout=TIMEOUT * 1000)
+            assert max(q for q, scale in rungs(seen, cut) if scale == 0.5) <= 55
+            expect(status).to_have_attribute("data-resolution", "0.5", timeout=TIMEOUT * 1000)
             title = status.get_attribute("title") or ""
-            assert "playing: JPEG quality 30" in title, title
+            assert "playing: JPEG quality" in title and "at 0.5 of the resolution" in title, title
+            expect(p.canvas).to_have_attribute("data-scale", "0.5", timeout=TIMEOUT * 1000)
+            assert p.canvas.evaluate("(c) => c.getBoundingClientRect().width") == width
 
-            # Restored: back up, a rung at a time.
+            # Restored: back up, a rung at a time, to full resolution.
             restored = len(seen.events)
             link.set(rate=None)
             wait_for(
                 nb.page,
-                "the quality to come back up",
-                lambda: max(qualities(seen, restored), default=0) >= 70,
-                lambda: (qualities(seen, restored)[-20:], status.get_attribute("title")),
+                "the quality to come back up at full resolution",
+                lambda: any(q >= 70 and scale == 1 for q, scale in rungs(seen, restored)),
+                lambda: (rungs(seen, restored)[-20:], status.get_attribute("title")),
             )
-            assert qualities(seen, restored)[0] <= 40  # from where it was, not at once
+            assert rungs(seen, restored)[0][1] < 1  # from where it was, not at once
 
             # At rest: the frame shown is asked for again, as PNG, and that is what shows.
             paused = len(seen.events)
@@ -113,7 +123,10 @@ def test_the_quality_follows_the_link_and_the_frame_at_rest_is_lossless(jupyter_
                 nb.page, "a PNG of the frame at rest", lambda: png_answered(seen, paused, shown)
             )
             p.expect_still(shown, for_ms=300)
+            expect(p.canvas).to_have_attribute("data-scale", "1")
+            expect(p.canvas).to_have_attribute("data-exact", "true")
             expect(status).to_have_attribute("data-quality", "")
+            expect(status).to_have_attribute("data-resolution", "")
             assert "at rest: lossless (PNG)" in (status.get_attribute("title") or "")
             nb.assert_no_page_errors()
         finally:

@@ -1,5 +1,5 @@
-// Playing over the link the page measures: which JPEG quality to ask for while playing,
-// when to step down and up, and how many frames to keep on their way.
+// Playing over the link the page measures: which rung (JPEG quality, resolution) to ask
+// for while playing, when to step down and up, and how many frames to keep on their way.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
@@ -9,6 +9,8 @@ import {
   decide,
   inFlightBudget,
   initial,
+  playScale,
+  rungKey,
   rungs,
 } from "../../templates/player/adapt.js";
 import { LIMITS } from "../../templates/limits.js";
@@ -20,11 +22,13 @@ const MBIT = 1e6 / 8; // bytes per second
 // A frame of a noisy image: 48 KiB at 85 and every rung measured, as a player that
 // played at each would have them.
 const sizes = new Map([
-  [85, 48 * KiB],
-  [70, 33 * KiB],
-  [55, 25 * KiB],
-  [40, 20 * KiB],
-  [30, 16 * KiB],
+  ["85@1", 48 * KiB],
+  ["70@1", 33 * KiB],
+  ["55@1", 25 * KiB],
+  ["55@0.75", 16 * KiB],
+  ["55@0.5", 9 * KiB],
+  ["40@0.5", 7 * KiB],
+  ["30@0.5", 6 * KiB],
 ]);
 
 // Feed `decide` the same measurements every `every` ms from `from` to `to`; the states.
@@ -32,46 +36,68 @@ function run(state, m, from, to, every = 16) {
   const seen = [];
   for (let t = from; t <= to; t += every) {
     state = decide(state, m, t);
-    seen.push({ t, quality: state.quality, why: state.why });
+    seen.push({ t, rung: rungKey(state), why: state.why });
   }
   return { state, seen };
 }
-const firstChange = (seen, from) => seen.find((s) => s.quality !== from);
+const firstChange = (seen, from) => seen.find((s) => s.rung !== from);
+const keys = (ladder) => ladder.map(rungKey);
 
 describe("the ladder", () => {
-  test("starts at the player's quality and goes down the ladder below it", () => {
-    assert.deepEqual(rungs(85), [85, 70, 55, 40, 30]);
-    assert.deepEqual(rungs(95), [95, 85, 70, 55, 40, 30]);
-    assert.deepEqual(rungs(60), [60, 55, 40, 30]);
+  test("quality first, then resolution, then quality again, from the player's quality down", () => {
+    assert.deepEqual(keys(rungs(85)), ["85@1", "70@1", "55@1", "55@0.75", "55@0.5", "40@0.5", "30@0.5"]);
+    assert.deepEqual(keys(rungs(95)), ["95@1", "85@1", "70@1", "55@1", "55@0.75", "55@0.5", "40@0.5", "30@0.5"]);
+    assert.deepEqual(keys(rungs(60)), ["60@1", "55@1", "55@0.75", "55@0.5", "40@0.5", "30@0.5"]);
   });
 
-  test("a quality at or below the lowest rung is the only one: the user asked for it", () => {
-    assert.deepEqual(rungs(30), [30]);
-    assert.deepEqual(rungs(10), [10]);
+  test("the player's quality caps every rung; below the ladder only the resolution gives", () => {
+    assert.deepEqual(keys(rungs(50)), ["50@1", "50@0.75", "50@0.5", "40@0.5", "30@0.5"]);
+    assert.deepEqual(keys(rungs(30)), ["30@1", "30@0.75", "30@0.5"]);
+    assert.deepEqual(keys(rungs(10)), ["10@1", "10@0.75", "10@0.5"]);
+  });
+
+  test("a rung's scale is the page's ratio times its resolution, never below scaleMin", () => {
+    assert.equal(playScale(2, 0.75), 1.5);
+    assert.equal(playScale(1.25, 0.5), 0.63);
+    assert.equal(playScale(0.3, 0.5), LIMITS.scaleMin);
   });
 
   test("a player starts at the top, or where it last played", () => {
-    assert.equal(initial(85, 0).quality, 85);
-    assert.equal(initial(85, 0, 55).quality, 55);
+    assert.equal(rungKey(initial(85, 0)), "85@1");
+    assert.equal(rungKey(initial(85, 0, { quality: 55, factor: 0.75 })), "55@0.75");
     // ... within the cap
-    assert.equal(initial(50, 0, 70).quality, 50);
+    assert.equal(rungKey(initial(50, 0, { quality: 70, factor: 1 })), "50@1");
+    assert.equal(rungKey(initial(50, 0, { quality: 55, factor: 0.5 })), "50@0.5");
   });
 });
 
 describe("bytes of a frame", () => {
-  test("as measured at that quality", () => {
-    assert.equal(bytesAt(55, sizes), 25 * KiB);
+  test("as measured at that rung", () => {
+    assert.equal(bytesAt({ quality: 55, factor: 0.75 }, sizes), 16 * KiB);
   });
 
-  test("else from the nearest measured quality, smaller below it and larger above", () => {
-    const one = new Map([[85, 40 * KiB]]);
-    assert.ok(bytesAt(70, one) < 40 * KiB);
-    assert.ok(bytesAt(30, one) < bytesAt(70, one));
-    assert.ok(bytesAt(95, one) > 40 * KiB);
+  test("else from the nearest measured rung: smaller below it, larger above", () => {
+    const one = new Map([["85@1", 40 * KiB]]);
+    const at = (quality, factor = 1) => bytesAt({ quality, factor }, one);
+    assert.ok(at(70) < 40 * KiB);
+    assert.ok(at(30) < at(70));
+    assert.ok(at(95) > 40 * KiB);
+    // fewer pixels, fewer bytes: 0.75 of the resolution, ~0.63 of them
+    assert.ok(Math.abs(at(85, 0.75) / (40 * KiB) - 0.75 ** A.scaleExponent) < 1e-9);
+    assert.ok(at(55, 0.5) < at(55, 0.75));
+  });
+
+  test("the same resolution is nearer than the same quality", () => {
+    const two = new Map([
+      ["55@1", 20 * KiB],
+      ["85@0.5", 9 * KiB],
+    ]);
+    const estimate = bytesAt({ quality: 70, factor: 0.5 }, two);
+    assert.ok(Math.abs(estimate - 9 * KiB * (70 / 85) ** A.sizeExponent) < 1e-9);
   });
 
   test("unknown when nothing was measured", () => {
-    assert.equal(bytesAt(85, new Map()), null);
+    assert.equal(bytesAt({ quality: 85, factor: 1 }, new Map()), null);
   });
 });
 
@@ -81,30 +107,41 @@ describe("stepping down", () => {
 
   test("behind on the link: down within downMs, to the best rung that fits the goodput", () => {
     const { seen } = run(initial(85, 0), behind, 0, 2000);
-    const change = firstChange(seen, 85);
+    const change = firstChange(seen, "85@1");
     assert.ok(change.t >= A.downMs && change.t <= A.downMs + 50, `changed at ${change.t}`);
     // 1 Mbit/s at 30 fps is ~4 KiB a frame: no rung fits: the lowest.
-    assert.equal(change.quality, 30);
-    assert.match(change.why, /down from 85: 2\.5 of 30 frames\/s, the link carries 1\.0 Mbit\/s/);
+    assert.equal(change.rung, "30@0.5");
+    assert.match(
+      change.why,
+      /quality 30 at 0\.5 of the resolution, down from 85: 2\.5 of 30 frames\/s, the link carries 1\.0 Mbit\/s/,
+    );
   });
 
   test("only as far as needed: the best rung whose bytes fit the goodput", () => {
     // 30 fps x 25 KiB (quality 55) = 6.1 Mbit/s fits 0.9 x 8 Mbit/s; 33 KiB (70) does not.
     const m = { ...behind, shown: 20, goodput: 8 * MBIT };
-    const change = firstChange(run(initial(85, 0), m, 0, 2000).seen, 85);
-    assert.equal(change.quality, 55);
+    const change = firstChange(run(initial(85, 0), m, 0, 2000).seen, "85@1");
+    assert.equal(change.rung, "55@1");
+    // At 4 Mbit/s 55 does not fit either; 0.75 of the resolution (16 KiB: 3.9 Mbit/s) ...
+    const slower = { ...m, goodput: 4.5 * MBIT };
+    assert.equal(firstChange(run(initial(85, 0), slower, 0, 2000).seen, "85@1").rung, "55@0.75");
+    // ... and at 2.5 Mbit/s half of it (9 KiB: 2.2 Mbit/s).
+    const slowest = { ...m, goodput: 2.5 * MBIT };
+    const change2 = firstChange(run(initial(85, 0), slowest, 0, 2000).seen, "85@1");
+    assert.equal(change2.rung, "55@0.5");
+    assert.match(change2.why, /^quality 55 at 0\.5 of the resolution, down from 85/);
   });
 
   test("a blip shorter than downMs changes nothing", () => {
     let state = run(initial(85, 0), behind, 0, A.downMs - 100).state;
     state = run(state, { ...behind, shown: 30 }, A.downMs - 84, 1500).state;
-    assert.equal(state.quality, 85);
+    assert.equal(rungKey(state), "85@1");
   });
 
   test("not while the kernel's drawing is the limit: a lower quality would not help", () => {
     const slowKernel = { ...behind, shown: 20, goodput: 20 * MBIT, drawMs: 45 };
     const { state } = run(initial(85, 0), slowKernel, 0, 3000);
-    assert.equal(state.quality, 85);
+    assert.equal(rungKey(state), "85@1");
     assert.match(state.why, /kernel's drawing \(45 ms a frame\) is the limit/);
   });
 
@@ -112,25 +149,25 @@ describe("stepping down", () => {
     // 60 fps asked of a page whose animation frames come 24 times a second (a busy tab).
     const slowPage = { ...behind, fps: 60, shown: 23, goodput: 20 * MBIT, ticks: 24 };
     const { state } = run(initial(85, 0), slowPage, 0, 3000);
-    assert.equal(state.quality, 85);
+    assert.equal(rungKey(state), "85@1");
     assert.match(state.why, /the page draws 24 times a second .* the limit, not the link/);
   });
 
   test("a page that ticks often but waits for frames is behind on the link", () => {
     const waiting = { ...behind, ticks: 60 };
-    const change = firstChange(run(initial(85, 0), waiting, 0, 2000).seen, 85);
-    assert.equal(change.quality, 30);
+    const change = firstChange(run(initial(85, 0), waiting, 0, 2000).seen, "85@1");
+    assert.equal(change.rung, "30@0.5");
   });
 
   test("at the lowest rung, fewer frames, and the status says so", () => {
-    const { state } = run(initial(85, 0, 30), behind, 0, 2000);
-    assert.equal(state.quality, 30);
+    const { state } = run(initial(85, 0, { quality: 30, factor: 0.5 }), behind, 0, 2000);
+    assert.equal(rungKey(state), "30@0.5");
     assert.match(state.why, /the lowest.*fewer frames/);
   });
 
   test("nothing is decided before frames and bytes are measured", () => {
     const { state } = run(initial(85, 0), { ...behind, shown: null, goodput: null }, 0, 3000);
-    assert.equal(state.quality, 85);
+    assert.equal(rungKey(state), "85@1");
     assert.equal(state.why, "measuring the link");
   });
 });
@@ -139,43 +176,47 @@ describe("stepping up", () => {
   const keepingUp = { cap: 85, fps: 30, shown: 30, goodput: 5 * MBIT, sizes, drawMs: 5 };
 
   test("keeping up with no limit measured: one rung per upMs (a probe)", () => {
-    const { seen } = run(initial(85, 0, 30), keepingUp, 0, 3 * A.upMs + 100);
-    const ups = seen.filter((s, k) => k && s.quality !== seen[k - 1].quality);
+    const lowest = { quality: 30, factor: 0.5 };
+    const { seen } = run(initial(85, 0, lowest), keepingUp, 0, 3 * A.upMs + 100);
+    const ups = seen.filter((s, k) => k && s.rung !== seen[k - 1].rung);
     assert.deepEqual(
-      ups.map((s) => s.quality),
-      [40, 55, 70],
+      ups.map((s) => s.rung),
+      ["40@0.5", "55@0.5", "55@0.75"],
     );
     assert.ok(ups[0].t >= A.upMs, `first step up at ${ups[0].t}`);
     assert.ok(ups[1].t - ups[0].t >= A.upMs);
-    assert.match(ups[0].why, /up from 30: .* \(a probe/);
+    assert.match(ups[0].why, /up from 30 at 0\.5 of the resolution: .* \(a probe/);
   });
 
   test("not while the next rung would not fit under the link's measured ceiling", () => {
-    // Behind at 1.3 Mbit/s: down to 30 (16 KiB x 30/s = 3.9 Mbit/s: still behind, but
-    // the lowest); then keeping up (a slower speed asked: 8 fps).
+    // Behind at 1.3 Mbit/s: down to the lowest (6 KiB x 30/s = 1.5 Mbit/s: still
+    // behind); then keeping up (a slower speed asked: 20 fps).
     let { state } = run(initial(85, 0), { ...keepingUp, shown: 10, goodput: 1.3 * MBIT }, 0, 1000);
-    assert.equal(state.quality, 30);
-    // 40 needs 20 KiB x 8 x 1.25 = 1.6 Mbit/s > 1.3: held ...
-    const slow = { ...keepingUp, fps: 8, shown: 8, goodput: 1.05 * MBIT };
+    assert.equal(rungKey(state), "30@0.5");
+    // 40 at half the resolution needs 7 KiB x 20 x 1.25 = 1.4 Mbit/s > 1.3: held ...
+    const slow = { ...keepingUp, fps: 20, shown: 20, goodput: 1.05 * MBIT };
     // (the ceiling was measured when it stepped down, at downMs)
     ({ state } = run(state, slow, 1016, A.downMs + A.ceilingMs - 50));
-    assert.equal(state.quality, 30);
-    assert.match(state.why, /40 would need 1\.6 Mbit\/s with margin, the link carried 1\.3 Mbit\/s/);
+    assert.equal(rungKey(state), "30@0.5");
+    assert.match(
+      state.why,
+      /40 at 0\.5 of the resolution would need 1\.4 Mbit\/s with margin, the link carried 1\.3 Mbit\/s/,
+    );
     // ... until the ceiling is old: then a probe.
     ({ state } = run(state, slow, A.downMs + A.ceilingMs, A.downMs + A.ceilingMs + 100));
-    assert.equal(state.quality, 40);
+    assert.equal(rungKey(state), "40@0.5");
   });
 
   test("up when the next rung fits the ceiling with margin", () => {
     // Behind at 8 Mbit/s: down to 55 (see above); then keeping up at 55: 70 needs
     // 33 KiB x 30 x 1.25 = 10.1 Mbit/s: it does not fit 8 ...
     let { state } = run(initial(85, 0), { ...keepingUp, shown: 20, goodput: 8 * MBIT }, 0, 800);
-    assert.equal(state.quality, 55);
+    assert.equal(rungKey(state), "55@1");
     ({ state } = run(state, { ...keepingUp, goodput: 6 * MBIT }, 816, 4000));
-    assert.equal(state.quality, 55);
+    assert.equal(rungKey(state), "55@1");
     // ... but the link was measured carrying more (12 Mbit/s, the rate restored): up.
     ({ state } = run(state, { ...keepingUp, goodput: 12 * MBIT }, 4016, 4016 + A.upMs));
-    assert.equal(state.quality, 70);
+    assert.equal(rungKey(state), "70@1");
   });
 
   test("up is slower than down: a step up waits upMs after any change", () => {
@@ -184,10 +225,10 @@ describe("stepping up", () => {
 
   test("never above the player's quality", () => {
     const { state } = run(initial(60, 0), { ...keepingUp, cap: 60 }, 0, 20_000);
-    assert.equal(state.quality, 60);
+    assert.equal(rungKey(state), "60@1");
     // The cap lowered while playing: at once.
     const lowered = decide(state, { ...keepingUp, cap: 50 }, 20_016);
-    assert.equal(lowered.quality, 50);
+    assert.equal(rungKey(lowered), "50@1");
   });
 });
 

@@ -302,27 +302,41 @@ test("after the ratio changes a frame is asked again, not shared with the old re
   assert.equal(fetcher.requests, 0);
 });
 
-test("a JPEG quality asked for goes with the request; none: the kernel's", () => {
+test("a rung asked for goes with a JPEG request: its quality, and its share of the page's resolution", () => {
   const { fetcher, bridge } = fetcherOf();
-  fetcher.prefetch([1, 2, 3], { window: 2, batch: 2, format: "jpeg", quality: 55 });
-  fetcher.fetch(9, "png", { quality: 55 }); // PNG has no quality
-  fetcher.fetch(8, "jpeg");
+  fetcher.ratio = 2;
+  const rung = { quality: 55, factor: 0.75 };
+  fetcher.prefetch([1, 2, 3], { window: 2, batch: 2, format: "jpeg", rung });
+  fetcher.fetch(9, "png", { rung }); // PNG: lossless at the page's full resolution
+  fetcher.fetch(8, "jpeg"); // no rung: the kernel's quality, full resolution
   assert.deepEqual(
     bridge.calls.map((c) => c.args),
     [
-      { indices: [1, 2], format: "jpeg", scale: 1, quality: 55 },
-      { index: 3, format: "jpeg", scale: 1, quality: 55 },
-      { index: 9, format: "png", scale: 1 },
-      { index: 8, format: "jpeg", scale: 1 },
+      { indices: [1, 2], format: "jpeg", scale: 1.5, quality: 55 },
+      { index: 3, format: "jpeg", scale: 1.5, quality: 55 },
+      { index: 9, format: "png", scale: 2 },
+      { index: 8, format: "jpeg", scale: 2 },
     ],
   );
 });
 
-test("goodput: bytes of replies per second; frames in flight; bytes of a frame per quality", async () => {
+test("a frame asked at a lower resolution keeps the page's ratio and says its own scale", async () => {
+  const { fetcher, bridge, got } = fetcherOf();
+  fetcher.ratio = 2;
+  const asked = fetcher.fetch(4, "jpeg", { rung: { quality: 55, factor: 0.5 } });
+  bridge.calls[0].answer({ result: meta(4, { scale: 1, mime: "image/jpeg" }), buffers: [bytes(4)] });
+  const frame = await asked;
+  assert.equal(frame.ratio, 2, "kept with the page's other frames");
+  assert.equal(frame.scale, 1, "drawn at the player's size from fewer pixels");
+  assert.equal(frame.lossless, false, "replaced by the lossless frame at rest");
+  assert.equal(got.frames.length, 1);
+});
+
+test("goodput: bytes of replies per second; frames in flight; bytes of a frame per rung", async () => {
   const { fetcher, bridge, advance } = fetcherOf();
   const kib = (n) => new Uint8Array(n * 1024);
   assert.equal(fetcher.goodput, null);
-  fetcher.prefetch([1, 2, 3, 4], { window: 2, batch: 2, format: "jpeg", quality: 70 });
+  fetcher.prefetch([1, 2, 3, 4], { window: 2, batch: 2, format: "jpeg", rung: { quality: 70, factor: 1 } });
   assert.equal(fetcher.framesInFlight, 4);
   advance(100);
   const reply = (indices) => ({
@@ -332,7 +346,7 @@ test("goodput: bytes of replies per second; frames in flight; bytes of a frame p
   bridge.calls[0].answer(reply([1, 2]));
   await settle();
   assert.equal(fetcher.framesInFlight, 2);
-  assert.equal(fetcher.sizes.get(70), 10 * 1024);
+  assert.equal(fetcher.sizes.get("70@1"), 10 * 1024);
   assert.equal(fetcher.rttFloor, 100);
   advance(LIMITS.adapt.warmupMs);
   bridge.calls[1].answer(reply([3, 4]));
