@@ -14,12 +14,15 @@
 // others (store.js keeps frames by the page's ratio, whatever their scale) and drawn at
 // the player's size; like every JPEG, they are replaced by the lossless frame at rest.
 //
-// Down quickly: behind (fewer frames shown than asked) for LIMITS.adapt.downMs, while
-// the kernel is not what limits (its drawing time fits the frame period) nor the page
-// (its own animation frames: a page that ticks fewer times a second than the fps asked,
-// and shows a frame at nearly every tick, is not waiting for the link), the player
-// goes to the best rung whose bytes at the asked fps fit the goodput, and remembers that
-// goodput as the link's ceiling. Up slowly: keeping up for upMs, one rung, when the next
+// The pace to keep up with is the fps asked, or the page's own animation frames per
+// second when it ticks fewer times than that (its display, a busy tab: it cannot show
+// more frames than it ticks, and one that shows a frame at nearly every tick is not
+// waiting for the link, so it is keeping up, and steps back up after a bad start).
+//
+// Down quickly: behind (fewer frames shown than that pace) for LIMITS.adapt.downMs,
+// while the kernel is not what limits (its drawing time fits the frame period), the
+// player goes to the best rung whose bytes at that pace fit the goodput, and remembers
+// that goodput as the link's ceiling. Up slowly: keeping up for upMs, one rung, when the next
 // rung's bytes (with a margin) fit under the ceiling, or when no ceiling was measured in
 // the last ceilingMs (the link may have changed: the step up is a probe, and a failed one
 // comes back down within downMs).
@@ -161,15 +164,15 @@ export function decide(state, { cap, fps, shown, goodput, sizes, drawMs, ticks =
   if (s.ceiling && goodput > s.ceiling.bps) s.ceiling = { ...s.ceiling, bps: goodput };
   const here = ladder[i];
   const pace = `${perS(shown)} of ${perS(fps)} frames/s`;
-  if (shown < fps * A.behind) {
+  // A page that ticks fewer times a second than the fps asked (its display, a busy tab)
+  // can show no more frames than it ticks: that is the pace to keep up with.
+  const pageLimit = ticks !== null && ticks < fps * A.behind;
+  const target = pageLimit ? ticks : fps;
+  if (shown < target * A.behind) {
     s.keepingUpSince = null;
     s.behindSince ??= now;
-    if (drawMs * fps > 1000 * A.kernelBusy) {
+    if (drawMs * target > 1000 * A.kernelBusy) {
       s.why = `${label(here)}: ${pace}; the kernel's drawing (${Math.round(drawMs)} ms a frame) is the limit, not the link`;
-      return s;
-    }
-    if (ticks !== null && ticks < fps * A.behind && shown >= ticks * A.behind) {
-      s.why = `${label(here)}: ${pace}; the page draws ${perS(ticks)} times a second (its display or a busy tab) and shows a frame at nearly each: the limit, not the link`;
       return s;
     }
     if (now - s.behindSince < A.downMs || now - s.changedAt < A.downMs) return s;
@@ -179,7 +182,7 @@ export function decide(state, { cap, fps, shown, goodput, sizes, drawMs, ticks =
       s.why = `${label(here)} (the lowest): ${pace}, the link carries ${mbit(goodput)}: fewer frames`;
       return s;
     }
-    const fits = (r) => (bytesAt(r, sizes) ?? Infinity) * fps <= goodput * A.fit;
+    const fits = (r) => (bytesAt(r, sizes) ?? Infinity) * target <= goodput * A.fit;
     let j = i + 1;
     while (j < ladder.length - 1 && !fits(ladder[j])) j++;
     Object.assign(s, { quality: ladder[j].quality, factor: ladder[j].factor, changedAt: now });
@@ -188,13 +191,18 @@ export function decide(state, { cap, fps, shown, goodput, sizes, drawMs, ticks =
   }
   s.behindSince = null;
   s.keepingUpSince ??= now;
+  const pageWhy = `${label(here)}: ${pace}; the page draws ${perS(ticks ?? 0)} times a second (its display or a busy tab) and shows a frame at nearly each: the limit, not the link`;
   if (i === 0) {
-    if (!s.why.startsWith(`${label(here)}:`)) s.why = `${label(here)}: the top (${pace})`;
+    if (pageLimit) s.why = pageWhy;
+    else if (!s.why.startsWith(`${label(here)}:`)) s.why = `${label(here)}: the top (${pace})`;
     return s;
   }
-  if (now - s.keepingUpSince < A.upMs || now - s.changedAt < A.upMs) return s;
+  if (now - s.keepingUpSince < A.upMs || now - s.changedAt < A.upMs) {
+    if (pageLimit) s.why = pageWhy;
+    return s;
+  }
   const next = ladder[i - 1];
-  const need = (bytesAt(next, sizes) ?? 0) * fps * A.upMargin;
+  const need = (bytesAt(next, sizes) ?? 0) * target * A.upMargin;
   const ceiling = s.ceiling && now - s.ceiling.at < A.ceilingMs ? s.ceiling.bps : null;
   if (ceiling !== null && need > ceiling) {
     s.why = `${label(here)}: ${short(next)} would need ${mbit(need)} with margin, the link carried ${mbit(ceiling)}`;

@@ -219,6 +219,18 @@ describe("stepping up", () => {
     assert.equal(rungKey(state), "70@1");
   });
 
+  test("a page that ticks fewer times than the fps asked keeps up at its own pace: up again after a bad start", () => {
+    // 60 fps asked of a page whose display frames come 53.7 times a second: it shows 49.7
+    // frames a second, a frame at nearly every tick. Down at the lowest after a start
+    // that was behind, it climbs back, one rung per upMs.
+    const lowest = { quality: 30, factor: 0.5 };
+    const m = { ...keepingUp, fps: 60, shown: 49.7, ticks: 53.7, goodput: 20 * MBIT };
+    const { seen, state } = run(initial(85, 0, lowest), m, 0, 2 * A.upMs + 100);
+    const ups = seen.filter((s, k) => k && s.rung !== seen[k - 1].rung).map((s) => s.rung);
+    assert.deepEqual(ups, ["40@0.5", "55@0.5"]);
+    assert.match(state.why, /the page draws 54 times a second .* the limit, not the link/);
+  });
+
   test("up is slower than down: a step up waits upMs after any change", () => {
     assert.ok(A.upMs >= 2 * A.downMs);
   });
