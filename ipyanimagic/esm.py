@@ -28,9 +28,10 @@ The rest of the module builds the page code of each widget from it: the controls
 markup is rendered by Jinja (HTML, autoescaped) and handed to the script as data.
 
 A widget's ``_esm`` is a small loader (``player_loader_esm``, ``jsexec_loader_esm``:
-templates/bridge/loader.js) that names its page code by hash; the page asks the kernel
-for that code once per page (``page_code``, served by ``BridgeWidget.page_code``), so a
-notebook of ten players carries the player's code once, not ten times.
+templates/bridge/loader.js, compacted by :mod:`ipyanimagic.jscompact`: every widget
+carries it) that names its page code by hash; the page asks the kernel for that code
+once per page (``page_code``, served by ``BridgeWidget.page_code``), so a notebook of
+ten players carries the player's code once, not ten times.
 
 Why one module (~420 lines): its one job is the page code as text, from the template
 files to what a widget, an exported file or an embedded player carries. The joiner is
@@ -51,6 +52,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .jscompact import compact
 from .limits import LIMITS
 from .templates import render, template_dir
 
@@ -342,16 +344,9 @@ def page_code(hash: str, encoding: str = "identity") -> bytes:
     return gzip.compress(data, 9, mtime=0) if encoding == "gzip" else data
 
 
-def _compact(module: str) -> str:
-    """A joined module without its comment lines, indentation and blank lines: the
-    loaders travel with every widget. Only for modules whose strings and template
-    literals never span lines (a unit test checks the result with node)."""
-    lines = (line.strip() for line in module.splitlines())
-    return "".join(f"{line}\n" for line in lines if line and not line.startswith("//"))
-
-
 def _loader(entry: str, factory: str, code: str) -> str:
-    module = _compact(join_modules(entry))
+    # Compacted (jscompact.py): every widget carries its loader in its comm_open.
+    module = compact(join_modules(entry))
     return f"{module}export default {factory}({_js_literal(code_hash(code))});\n"
 
 

@@ -17,6 +17,7 @@ import { FOLLOW_TIMEOUT_MS, Follower, liveStatus } from "./follow.js";
 import { LIMITS } from "../limits.js";
 import { Seeker } from "./seeker.js";
 import { FrameStore } from "./store.js";
+import { firstFrameShown, pageFirstFrames, upgradeWait } from "./upgrade.js";
 import { PlayerView } from "./view.js";
 
 // Format names, in the order ipyanimagic/limits.py lists them (a test holds them there).
@@ -492,19 +493,39 @@ class Player {
         // The poster is drawn at the figure's size (scale 1); on a screen of another
         // ratio, or when it is a preview (256 colours, `poster_exact` false: the kernel
         // sends that when it is much smaller), it is shown until the exact frame
-        // arrives, never kept.
+        // arrives, never kept; that frame is asked for once the page's new players have
+        // shown theirs (upgradeLater).
         const exact = this.model.get("poster_exact") !== false;
         const frame = { bitmap, lossless: exact, rtt: 0, ratio: 1, scale: 1 };
         const sharp = exact && this.store.fits(frame);
         if (sharp) this.keep(start, frame);
-        if (this.current < 0 || this.target === start) this.show(start, frame);
-        else if (!sharp) bitmap.close();
-        if (this.target !== start || !sharp) this.goto(this.target);
+        if (this.current < 0 || this.target === start) {
+          this.show(start, frame);
+          firstFrameShown(pageFirstFrames(), performance.now());
+        } else if (!sharp) bitmap.close();
+        if (this.target !== start) this.goto(this.target);
+        else if (!sharp) this.upgradeLater(start);
       })
       .catch(() => {
         this.seeker.held = false;
         this.goto(this.target);
       });
+  }
+
+  // The exact frame `start` in place of its poster, when upgrade.js says the page's
+  // burst of new players is over; dropped if the user has moved on, plays, or has it
+  // already (what they did asked for its frames at once).
+  upgradeLater(start) {
+    const page = pageFirstFrames();
+    const since = performance.now();
+    const wait = () => {
+      if (this.closed || this.direction || this.target !== start) return;
+      if (this.store.get(start)?.lossless) return;
+      const ms = upgradeWait({ since, last: page.last, now: performance.now() });
+      if (ms > 0) setTimeout(wait, ms);
+      else this.goto(start);
+    };
+    wait();
   }
 
   // Frame i as `format`: the stored one when it is good enough, else from the kernel.

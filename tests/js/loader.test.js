@@ -1,9 +1,14 @@
 // A widget's page code once per page: the rules (templates/bridge/codeload.js) and the
 // loader (templates/bridge/loader.js) over stand-in models whose `send` answers the
-// `page_code` request as the kernel does (ipyanimagic/bridge/transport.py). The whole
-// path (JupyterLab, ten players, one request) runs in Chromium:
-// tests/browser/test_page_code.py.
+// `page_code` request as the kernel does (ipyanimagic/bridge/transport.py). The loader's
+// tests run twice: over the source module and over the text the kernel sends, compacted
+// by ipyanimagic/jscompact.py (asked of Python); the widgets' `_esm` texts themselves
+// are imported and asked for their code too. The whole path (JupyterLab, ten players,
+// one request) runs in Chromium: tests/browser/test_page_code.py.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { describe, test } from "node:test";
 import { gunzipSync, gzipSync } from "node:zlib";
 
@@ -17,7 +22,7 @@ import {
   sharedLoad,
   waitingWords,
 } from "../../templates/bridge/codeload.js";
-import { loaderWidget } from "../../templates/bridge/loader.js";
+import { loaderWidget as sourceLoaderWidget } from "../../templates/bridge/loader.js";
 
 const HASH = "0123456789abcdef0123456789abcdef";
 
@@ -44,6 +49,34 @@ async function importText(buffer, encoding) {
   if (encoding === "gzip") bytes = gunzipSync(bytes);
   return import(`data:text/javascript;base64,${bytes.toString("base64")}#${Math.random()}`);
 }
+
+// A module's text imported as the page imports a widget's `_esm`.
+function importModule(text) {
+  const data = Buffer.from(text).toString("base64");
+  return import(`data:text/javascript;base64,${data}#${Math.random()}`);
+}
+
+// What the kernel sends, from ipyanimagic itself (the repository's .venv, else $PYTHON or
+// python3): the loader module compacted as the widgets' loaders are (its exports kept),
+// the widgets' `_esm` texts, and the hashes they name.
+function kernelTexts() {
+  const root = fileURLToPath(new URL("../../", import.meta.url));
+  const venv = `${root}.venv/bin/python`;
+  const python = process.env.PYTHON ?? (existsSync(venv) ? venv : "python3");
+  const script = [
+    "import json, sys",
+    "from ipyanimagic import esm, jscompact",
+    "sys.stdout.write(json.dumps({",
+    "  'loader': jscompact.compact(esm.join_modules('bridge/loader.js')),",
+    "  'player': esm.player_loader_esm(), 'jsexec': esm.jsexec_loader_esm(),",
+    "  'playerHash': esm.code_hash(esm.player_esm()),",
+    "  'jsexecHash': esm.code_hash(esm.jsexec_esm())}))",
+  ].join("\n");
+  return JSON.parse(execFileSync(python, ["-c", script], { cwd: root, encoding: "utf-8" }));
+}
+
+const KERNEL = kernelTexts();
+const compacted = await importModule(KERNEL.loader);
 
 // An anywidget model proxy over a kernel that answers page_code with `text` (or
 // `error`); `answer: false` keeps the requests unanswered (a busy or absent kernel).
@@ -161,102 +194,129 @@ describe("the rules of loading page code", () => {
   });
 });
 
-describe("the loader", () => {
-  test("ten widgets shown at once make one request, and each initializes and renders", async () => {
-    freshPage();
-    const loader = loaderWidget({ hash: HASH, what: "player", placeholder, importer: importText });
-    const models = Array.from({ length: 10 }, (_, i) => kernelModel(`k${i}`));
-    const els = models.map(() => ({ children: [] }));
-    models.forEach((model) => loader.initialize({ model }));
-    const cleanups = models.map((model, i) => loader.render({ model, el: els[i] }));
-    await settle();
-    assert.equal(models.flatMap((m) => m.sent).length, 1);
-    assert.equal(globalThis[PAGE_CODE].get(HASH).requests, 1);
-    for (const el of els) {
+for (const [title, loaderWidget] of [
+  ["the loader", sourceLoaderWidget],
+  ["the loader as the kernel sends it (compacted)", compacted.loaderWidget],
+]) {
+  describe(title, () => {
+    test("ten widgets shown at once make one request, and each initializes and renders", async () => {
+      freshPage();
+      const loader = loaderWidget({ hash: HASH, what: "player", placeholder, importer: importText });
+      const models = Array.from({ length: 10 }, (_, i) => kernelModel(`k${i}`));
+      const els = models.map(() => ({ children: [] }));
+      models.forEach((model) => loader.initialize({ model }));
+      const cleanups = models.map((model, i) => loader.render({ model, el: els[i] }));
+      await settle();
+      assert.equal(models.flatMap((m) => m.sent).length, 1);
+      assert.equal(globalThis[PAGE_CODE].get(HASH).requests, 1);
+      for (const el of els) {
+        assert.deepEqual(el.children, ["player"]);
+        assert.deepEqual(el.notes, [["removed"]]); // the placeholder made way
+      }
+      const { seen } = await globalThis[PAGE_CODE].get(HASH).promise;
+      const kinds = seen.map(([kind]) => kind);
+      assert.equal(kinds.filter((k) => k === "initialize").length, 10);
+      assert.equal(kinds.filter((k) => k === "render").length, 10);
+      cleanups[0]();
+      await settle();
+      assert.deepEqual(seen.at(-1), ["render cleanup", "k0"]);
+      // A later widget of the same code asks nothing.
+      const later = kernelModel("k10");
+      loader.initialize({ model: later });
+      loader.render({ model: later, el: { children: [] } });
+      await settle();
+      assert.deepEqual(later.sent, []);
+    });
+
+    test("Python's calls that come before the code are handed to the module's listeners", async () => {
+      freshPage();
+      const loader = loaderWidget({ hash: HASH, what: "x", placeholder, importer: importText });
+      const model = kernelModel("k", { answer: false });
+      const end = loader.initialize({ model });
+      model.deliver({ call: 1, op: "eval", expr: "1" });
+      model.reply(model.sent[0]);
+      await settle();
+      const { seen } = await globalThis[PAGE_CODE].get(HASH).promise;
+      assert.deepEqual(seen, [
+        ["initialize", "k"],
+        ["call", { call: 1, op: "eval", expr: "1" }],
+      ]);
+      end();
+      await settle();
+      assert.deepEqual(seen.at(-1), ["initialize cleanup", "k"]);
+      assert.equal(model.listening(), 1); // the module's own (anywidget removes it), not the loader's
+    });
+
+    test("a kernel that refuses says why in the view", async () => {
+      freshPage();
+      const loader = loaderWidget({ hash: HASH, what: "player", placeholder, importer: importText });
+      const model = kernelModel("k", { error: ["LookupError", "no page code"] });
+      loader.initialize({ model });
+      const el = { children: [] };
+      loader.render({ model, el });
+      await settle();
+      assert.deepEqual(el.notes, [
+        ["the player's code could not be loaded from the kernel: LookupError: no page code", true],
+      ]);
+      assert.deepEqual(el.children, []);
+    });
+
+    test("when the widget that asked closes first, the others ask again", async () => {
+      freshPage();
+      const loader = loaderWidget({ hash: HASH, what: "player", placeholder, importer: importText });
+      const first = kernelModel("a", { answer: false });
+      const second = kernelModel("b");
+      const endFirst = loader.initialize({ model: first });
+      loader.initialize({ model: second });
+      const el = { children: [] };
+      loader.render({ model: second, el });
+      await settle();
+      assert.equal(first.sent.length + second.sent.length, 1);
+      endFirst(); // its request will never be answered
+      await settle();
+      assert.equal(second.sent.length, 1);
       assert.deepEqual(el.children, ["player"]);
-      assert.deepEqual(el.notes, [["removed"]]); // the placeholder made way
-    }
-    const { seen } = await globalThis[PAGE_CODE].get(HASH).promise;
-    const kinds = seen.map(([kind]) => kind);
-    assert.equal(kinds.filter((k) => k === "initialize").length, 10);
-    assert.equal(kinds.filter((k) => k === "render").length, 10);
-    cleanups[0]();
-    await settle();
-    assert.deepEqual(seen.at(-1), ["render cleanup", "k0"]);
-    // A later widget of the same code asks nothing.
-    const later = kernelModel("k10");
-    loader.initialize({ model: later });
-    loader.render({ model: later, el: { children: [] } });
-    await settle();
-    assert.deepEqual(later.sent, []);
-  });
+      assert.equal(globalThis[PAGE_CODE].get(HASH).requests, 2);
+    });
 
-  test("Python's calls that come before the code are handed to the module's listeners", async () => {
-    freshPage();
-    const loader = loaderWidget({ hash: HASH, what: "x", placeholder, importer: importText });
-    const model = kernelModel("k", { answer: false });
-    const end = loader.initialize({ model });
-    model.deliver({ call: 1, op: "eval", expr: "1" });
-    model.reply(model.sent[0]);
-    await settle();
-    const { seen } = await globalThis[PAGE_CODE].get(HASH).promise;
-    assert.deepEqual(seen, [
-      ["initialize", "k"],
-      ["call", { call: 1, op: "eval", expr: "1" }],
-    ]);
-    end();
-    await settle();
-    assert.deepEqual(seen.at(-1), ["initialize cleanup", "k"]);
-    assert.equal(model.listening(), 1); // the module's own (anywidget removes it), not the loader's
-  });
+    test("a view removed before its code came never renders", async () => {
+      freshPage();
+      const loader = loaderWidget({ hash: HASH, what: "player", placeholder, importer: importText });
+      const model = kernelModel("k", { answer: false });
+      loader.initialize({ model });
+      const el = { children: [] };
+      const cleanup = loader.render({ model, el });
+      cleanup();
+      model.reply(model.sent[0]);
+      await settle();
+      assert.deepEqual(el.children, []);
+    });
 
-  test("a kernel that refuses says why in the view", async () => {
-    freshPage();
-    const loader = loaderWidget({ hash: HASH, what: "player", placeholder, importer: importText });
-    const model = kernelModel("k", { error: ["LookupError", "no page code"] });
-    loader.initialize({ model });
-    const el = { children: [] };
-    loader.render({ model, el });
-    await settle();
-    assert.deepEqual(el.notes, [
-      ["the player's code could not be loaded from the kernel: LookupError: no page code", true],
-    ]);
-    assert.deepEqual(el.children, []);
+    test("a widget never displayed renders nothing where skip says so", () => {
+      const loader = loaderWidget({ hash: HASH, what: "x", placeholder, skip: () => true });
+      assert.equal(loader.render({ model: kernelModel("k"), el: {} }), undefined);
+    });
   });
+}
 
-  test("when the widget that asked closes first, the others ask again", async () => {
-    freshPage();
-    const loader = loaderWidget({ hash: HASH, what: "player", placeholder, importer: importText });
-    const first = kernelModel("a", { answer: false });
-    const second = kernelModel("b");
-    const endFirst = loader.initialize({ model: first });
-    loader.initialize({ model: second });
-    const el = { children: [] };
-    loader.render({ model: second, el });
-    await settle();
-    assert.equal(first.sent.length + second.sent.length, 1);
-    endFirst(); // its request will never be answered
-    await settle();
-    assert.equal(second.sent.length, 1);
-    assert.deepEqual(el.children, ["player"]);
-    assert.equal(globalThis[PAGE_CODE].get(HASH).requests, 2);
-  });
-
-  test("a view removed before its code came never renders", async () => {
-    freshPage();
-    const loader = loaderWidget({ hash: HASH, what: "player", placeholder, importer: importText });
-    const model = kernelModel("k", { answer: false });
-    loader.initialize({ model });
-    const el = { children: [] };
-    const cleanup = loader.render({ model, el });
-    cleanup();
-    model.reply(model.sent[0]);
-    await settle();
-    assert.deepEqual(el.children, []);
-  });
-
-  test("a widget never displayed renders nothing where skip says so", () => {
-    const loader = loaderWidget({ hash: HASH, what: "x", placeholder, skip: () => true });
-    assert.equal(loader.render({ model: kernelModel("k"), el: {} }), undefined);
-  });
+describe("the widgets' _esm as the kernel sends them (compacted)", () => {
+  for (const [name, hash] of [
+    ["player", KERNEL.playerHash],
+    ["jsexec", KERNEL.jsexecHash],
+  ]) {
+    test(`the ${name}'s is a module whose widget asks for its code by hash`, async () => {
+      freshPage();
+      const widget = (await importModule(KERNEL[name])).default;
+      assert.equal(typeof widget.initialize, "function");
+      assert.equal(typeof widget.render, "function");
+      const model = kernelModel("k", { answer: false });
+      const end = widget.initialize({ model });
+      assert.equal(model.sent.length, 1);
+      assert.equal(model.sent[0].method, "page_code");
+      assert.equal(model.sent[0].args.hash, hash);
+      end();
+      await settle();
+      assert.equal(model.listening(), 0);
+    });
+  }
 });
