@@ -14,8 +14,13 @@
 // measures (followDepth: each reply says how long it waited at the kernel, the rest is
 // the link's; the fastest since following started, as queueing on a full link only
 // lengthens the others), and no more frames than the link carries in that round trip
-// and one (linkBudget: more would queue on the link and only add to every frame's
-// delay): frames spread over time at up to the display rate, whatever the round trip.
+// and a spare (linkBudget: more would queue on the link and only add to every frame's
+// delay). What a link carried is what was asked of it, so the spare is what lets the
+// requests grow: one while the link queues (linkQueues: the recent round trips well
+// over the fastest), LINK_SPARE while it does not; with one spare always, two requests
+// at 60 ms / 20 Mbit/s held themselves there, 0.64 of the frames four waiting showed
+// (benchmarks/remote.py). Frames spread over time at up to the display rate, whatever
+// the round trip.
 // While the user looks back (a step, the slider, Pause) the
 // requests are peeks: the count alone, no frame, one at a time, at most one per PEEK_MS.
 
@@ -53,12 +58,29 @@ export function followDepth(transitMs, budget = Infinity) {
   return Math.max(FOLLOW_DEPTH_MIN, Math.min(FOLLOW_DEPTH_MAX, n));
 }
 
-// Frames the link carries in a round trip of `floorMs` at `goodput` bytes/s, and one
-// more (so that what was measured while the requests were fewer can grow); Infinity
-// until measured.
-export function linkBudget({ goodput, floorMs, bytesPerFrame }) {
+// Spare requests beyond what the link carried in a round trip while it does not queue.
+export const LINK_SPARE = 3;
+
+// Frames the link carries in a round trip of `floorMs` at `goodput` bytes/s, and
+// `spare` more (so that what was measured while the requests were fewer can grow);
+// Infinity until measured.
+export function linkBudget({ goodput, floorMs, bytesPerFrame, spare = 1 }) {
   if (!(goodput > 0) || !(bytesPerFrame > 0) || !(floorMs >= 0)) return Infinity;
-  return Math.floor((goodput * floorMs) / 1000 / bytesPerFrame) + 1;
+  return Math.floor((goodput * floorMs) / 1000 / bytesPerFrame) + spare;
+}
+
+// Round trips kept to tell a queueing link (linkQueues), and by how much the typical one
+// must exceed the fastest: a quarter of it, and QUEUE_MIN_MS at least (jitter).
+export const RECENT_TRIPS = 8;
+export const QUEUE_MIN_MS = 20;
+
+// Whether the link queues: the median of the recent round trips (each less its wait at
+// the kernel) exceeds the fastest (`floorMs`) by more than a quarter of it.
+export function linkQueues({ floorMs, recentMs }) {
+  if (floorMs === null || !(floorMs >= 0) || !recentMs.length) return false;
+  const sorted = [...recentMs].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)];
+  return median - floorMs > Math.max(QUEUE_MIN_MS, floorMs / 4);
 }
 
 // How many requests may be on their way.
@@ -103,6 +125,7 @@ export class Follower {
   }) {
     Object.assign(this, { ask, following, onState, onFrame, onError, setTimer, clearTimer, now });
     this.floor = null; // the fastest round trip of a frame since start, less the kernel's wait
+    this.recent = []; // the last RECENT_TRIPS such round trips
     this.received = new Window(LIMITS.adapt.goodputWindowMs); // bytes of frames
     this.frameBytes = null; // of the last frame
     this.have = -1; // the newest frame this page has been sent
@@ -114,6 +137,7 @@ export class Follower {
   start(have = -1) {
     this.have = have;
     this.floor = null;
+    this.recent = [];
     this.received.reset();
     this.running = true;
     this.schedule(0);
@@ -132,10 +156,12 @@ export class Follower {
   }
 
   wanted() {
+    const queues = linkQueues({ floorMs: this.floor, recentMs: this.recent });
     const budget = linkBudget({
       goodput: this.received.rate(this.now()),
       floorMs: this.floor,
       bytesPerFrame: this.frameBytes,
+      spare: queues ? 1 : LINK_SPARE,
     });
     return requestsWanted({ following: this.following(), transitMs: this.floor, budget });
   }
@@ -168,6 +194,8 @@ export class Follower {
         if (Number.isFinite(result.waited_ms)) {
           const transit = Math.max(0, now - sentAt - result.waited_ms);
           this.floor = this.floor === null ? transit : Math.min(this.floor, transit);
+          this.recent.push(transit);
+          if (this.recent.length > RECENT_TRIPS) this.recent.shift();
         }
       }
       if (buffers?.length && result.index > this.have) {

@@ -12,9 +12,12 @@ import {
   Follower,
   PEEK_MS,
   RETRY_MS,
+  LINK_SPARE,
+  QUEUE_MIN_MS,
   liveStatus,
   followDepth,
   linkBudget,
+  linkQueues,
   nextAsk,
   pauseBefore,
   requestsWanted,
@@ -118,6 +121,53 @@ test("a remote link's round trip, the fastest reply less its wait at the kernel,
   }
   const waiting = asks.length - 5;
   assert.equal(waiting, followDepth(100), `${waiting} waiting`);
+});
+
+test("a link queues when its recent round trips are well over its fastest", () => {
+  assert.equal(linkQueues({ floorMs: 60, recentMs: [61, 64, 70, 62, 66] }), false);
+  assert.equal(linkQueues({ floorMs: 100, recentMs: [180, 210, 240, 190, 260] }), true);
+  // Jitter on a fast link is not queueing: QUEUE_MIN_MS at least.
+  assert.equal(linkQueues({ floorMs: 2, recentMs: [2 + QUEUE_MIN_MS - 1] }), false);
+  assert.equal(linkQueues({ floorMs: 2, recentMs: [2 + QUEUE_MIN_MS + 1] }), true);
+  assert.equal(linkQueues({ floorMs: null, recentMs: [500] }), false);
+  assert.equal(linkQueues({ floorMs: 60, recentMs: [] }), false);
+});
+
+// Replies to the first `n` asks, one every 100 ms (a capture each), each having spent
+// `transit(k)` ms on the link and the rest waiting at the kernel, with 20 KB frames
+// (200 KB/s: more than a second of them, so that goodput is measured); then how many
+// requests wait.
+async function waitingAfter(transit, n = 16) {
+  const { follower, asks, tick, clock } = followerOf();
+  follower.start(-1);
+  while ((await tick()) === 0);
+  for (let k = 0; k < n; k++) {
+    clock.t = Math.max(clock.t + 100, asks[k].at + transit(k));
+    const waited = clock.t - asks[k].at - transit(k);
+    const frame = new Uint8Array(20_000);
+    asks[k].answer({ index: k, known: k + 1, live: true, waited_ms: waited }, [frame]);
+    await settle();
+    while ((await tick()) === 0);
+  }
+  return asks.length - n;
+}
+
+test("a link with room to spare lets the requests grow past what it carried", async () => {
+  // 60 ms each way and back, 200 KB/s arriving (what was asked: 10 captures a second):
+  // 0.6 frames in a round trip. With one spare that held the page at two requests; a link
+  // that does not queue gets LINK_SPARE.
+  const waiting = await waitingAfter(() => 60);
+  assert.equal(linkBudget({ goodput: 200_000, floorMs: 60, bytesPerFrame: 20_000 }), 1);
+  assert.equal(waiting, Math.min(followDepth(60), LINK_SPARE), `${waiting} waiting`);
+  assert.ok(waiting > FOLLOW_DEPTH_MIN);
+});
+
+test("a queueing link is held to the frames it carries in a round trip", async () => {
+  // 100 ms at best, then ever longer: the link is full.
+  // 200 KB/s x 100 ms: one 20 KB frame on the way, and one.
+  // (The requests asked before goodput was measured are answered first: 30 replies.)
+  const waiting = await waitingAfter((k) => (k === 0 ? 100 : Math.min(150 + 20 * k, 400)), 30);
+  assert.equal(waiting, Math.max(FOLLOW_DEPTH_MIN, 2), `${waiting} waiting`);
 });
 
 test("while following, several requests wait at once; a reply makes room for the next", async () => {
