@@ -17,12 +17,12 @@
 // and a spare (linkBudget: more would queue on the link and only add to every frame's
 // delay). What a link carried is what was asked of it, so the spare is what lets the
 // requests grow: one while the link queues (linkQueues: the recent round trips well
-// over the fastest), LINK_SPARE while it does not; with one spare always, two requests
-// at 60 ms / 20 Mbit/s held themselves there, 0.64 of the frames four waiting showed
-// (benchmarks/remote.py). Frames spread over time at up to the display rate, whatever
-// the round trip.
-// While the user looks back (a step, the slider, Pause) the
-// requests are peeks: the count alone, no frame, one at a time, at most one per PEEK_MS.
+// over the fastest), LINK_SPARE on a remote link that does not; with one spare always,
+// two requests at 60 ms / 20 Mbit/s held themselves there, 0.64 of the frames four
+// waiting showed (benchmarks/remote.py). Frames spread over time at up to the display
+// rate, whatever the round trip. While the user looks back (a step, the slider, Pause)
+// the requests are peeks: the count alone, no frame, one at a time, at most one per
+// PEEK_MS.
 
 import { LIMITS } from "../limits.js";
 import { Window } from "./adapt.js";
@@ -58,8 +58,12 @@ export function followDepth(transitMs, budget = Infinity) {
   return Math.max(FOLLOW_DEPTH_MIN, Math.min(FOLLOW_DEPTH_MAX, n));
 }
 
-// Spare requests beyond what the link carried in a round trip while it does not queue.
+// Spare requests beyond what the link carried in a round trip while it does not queue,
+// on a link whose fastest round trip is REMOTE_FLOOR_MS or more: a page on the kernel's
+// machine (a few ms) gains nothing from more requests, and each costs the loop's
+// process a message (measured: one more request there lengthened capture -> painted).
 export const LINK_SPARE = 3;
+export const REMOTE_FLOOR_MS = 40;
 
 // Frames the link carries in a round trip of `floorMs` at `goodput` bytes/s, and
 // `spare` more (so that what was measured while the requests were fewer can grow);
@@ -161,7 +165,7 @@ export class Follower {
       goodput: this.received.rate(this.now()),
       floorMs: this.floor,
       bytesPerFrame: this.frameBytes,
-      spare: queues ? 1 : LINK_SPARE,
+      spare: queues || !(this.floor >= REMOTE_FLOOR_MS) ? 1 : LINK_SPARE,
     });
     return requestsWanted({ following: this.following(), transitMs: this.floor, budget });
   }

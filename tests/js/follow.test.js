@@ -14,6 +14,7 @@ import {
   RETRY_MS,
   LINK_SPARE,
   QUEUE_MIN_MS,
+  REMOTE_FLOOR_MS,
   liveStatus,
   followDepth,
   linkBudget,
@@ -155,11 +156,19 @@ async function waitingAfter(transit, n = 16) {
 test("a link with room to spare lets the requests grow past what it carried", async () => {
   // 60 ms each way and back, 200 KB/s arriving (what was asked: 10 captures a second):
   // 0.6 frames in a round trip. With one spare that held the page at two requests; a link
-  // that does not queue gets LINK_SPARE.
+  // that does not queue, and is remote (REMOTE_FLOOR_MS), gets LINK_SPARE.
   const waiting = await waitingAfter(() => 60);
   assert.equal(linkBudget({ goodput: 200_000, floorMs: 60, bytesPerFrame: 20_000 }), 1);
   assert.equal(waiting, Math.min(followDepth(60), LINK_SPARE), `${waiting} waiting`);
   assert.ok(waiting > FOLLOW_DEPTH_MIN);
+});
+
+test("a page near the kernel gets no spare requests: a few ms of round trip need none", async () => {
+  // 30 ms each: under REMOTE_FLOOR_MS; followDepth(30) would be 4, the link carried 0.3
+  // frames in it: one spare, two requests (the least).
+  assert.ok(30 < REMOTE_FLOOR_MS);
+  const waiting = await waitingAfter(() => 30);
+  assert.equal(waiting, FOLLOW_DEPTH_MIN, `${waiting} waiting`);
 });
 
 test("a queueing link is held to the frames it carries in a round trip", async () => {
