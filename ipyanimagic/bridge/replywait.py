@@ -54,6 +54,8 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, TypeVar
 
+from .. import interrupts
+
 __all__ = [
     "ReplyHandler",
     "install",
@@ -329,8 +331,11 @@ def _pump(kernel: Any) -> Callable[[float], None] | None:
     def pump(seconds: float) -> None:
         import zmq
 
+        # The wait is interruptible; the reading is not: an interrupt landing in a
+        # request's handler would become that request's error reply (interrupts.py).
         if stream.socket.poll(max(0, int(seconds * 1000)), zmq.POLLIN):
-            stream.flush(zmq.POLLIN)
+            with interrupts.deferred():
+                stream.flush(zmq.POLLIN)
 
     return pump
 

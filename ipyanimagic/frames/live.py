@@ -42,7 +42,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from .. import futures
+from .. import futures, interrupts
 from ..limits import LIVE_POLL_MS
 from .data import SequenceData
 from .pipeline import EncodedFrame, FramePipeline, Pixels, encoder_pool
@@ -175,43 +175,47 @@ class LiveRun(InOrder):
             )
         index = self.next
         self._backlog.acquire()
-        try:
-            pixels = self.pipeline.render(index, self.scale)
-        except BaseException:
-            self._backlog.release()
-            raise
-        with self._state_lock:
-            # The lossless copy is known (pending) before the frame counts as captured,
-            # so a request for it between the two never finds it missing.
-            png = keeper_pool().submit(self._keep, pixels)
-            self._png[index] = png
-            png.add_done_callback(lambda _f: self._png.pop(index, None))
-            self.next = index + 1
-            self.source.captured(index + 1)
-            self._last = pixels
-            now = time.monotonic()
-            self._times.append(now)
-            ready: list[_Follower] = []
-            waiting: list[_Follower] = []
-            early: list[_Follower] = []
-            pages: set[str] = set()
-            for f in self._followers:
-                once = f.page is None or f.peek or f.page not in pages
-                if not once or self._after(f) >= index:
-                    waiting.append(f)
-                elif self._due(f) > now:
-                    waiting.append(f)
-                    if not f.timed_to_due:
-                        early.append(f)
-                else:
-                    ready.append(f)
-                    if f.page is not None and not f.peek:
-                        pages.add(f.page)
-            self._followers = waiting
-        for follower in ready:
-            self._answer(follower)
-        for follower in early:
-            self._answer_when_due(follower)
+        # From here to the end, an interrupt waits for the capture to finish (a frame
+        # half drawn, half counted or half handed to a page would swallow it or leave
+        # the run inconsistent: interrupts.py); the draw is bounded, the wait above is not.
+        with interrupts.deferred():
+            try:
+                pixels = self.pipeline.render(index, self.scale)
+            except BaseException:
+                self._backlog.release()
+                raise
+            with self._state_lock:
+                # The lossless copy is known (pending) before the frame counts as captured,
+                # so a request for it between the two never finds it missing.
+                png = keeper_pool().submit(self._keep, pixels)
+                self._png[index] = png
+                png.add_done_callback(lambda _f: self._png.pop(index, None))
+                self.next = index + 1
+                self.source.captured(index + 1)
+                self._last = pixels
+                now = time.monotonic()
+                self._times.append(now)
+                ready: list[_Follower] = []
+                waiting: list[_Follower] = []
+                early: list[_Follower] = []
+                pages: set[str] = set()
+                for f in self._followers:
+                    once = f.page is None or f.peek or f.page not in pages
+                    if not once or self._after(f) >= index:
+                        waiting.append(f)
+                    elif self._due(f) > now:
+                        waiting.append(f)
+                        if not f.timed_to_due:
+                            early.append(f)
+                    else:
+                        ready.append(f)
+                        if f.page is not None and not f.peek:
+                            pages.add(f.page)
+                self._followers = waiting
+            for follower in ready:
+                self._answer(follower)
+            for follower in early:
+                self._answer_when_due(follower)
         return index
 
     def resume(self) -> None:

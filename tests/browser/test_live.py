@@ -135,7 +135,7 @@ def test_a_running_loop_is_followed_scrubbed_back_and_followed_again(
 
     # The stop button ends the loop: an ordinary player with every frame captured.
     lab.interrupt_kernel(jupyter_server, nb)
-    expect(nb.output(1)).to_contain_text("KeyboardInterrupt", timeout=30_000)
+    expect(nb.error_output(1)).to_contain_text("KeyboardInterrupt", timeout=30_000)
     expect(live_button).to_be_hidden(timeout=20_000)
     expect(player.status).not_to_contain_text("live")
     total = int(player.counter.inner_text().split("/")[1])

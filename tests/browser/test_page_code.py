@@ -134,7 +134,7 @@ def test_the_code_comes_while_the_cell_that_showed_the_players_still_runs(
         view.expect_frame(0)  # the poster, drawn by the player's code
     assert nb.cell(1).locator(".jp-InputPrompt").inner_text().strip().startswith("[*]")
     lab.interrupt_kernel(jupyter_server, nb)
-    expect(nb.output(1)).to_contain_text("KeyboardInterrupt", timeout=30_000)
+    expect(nb.error_output(1)).to_contain_text("KeyboardInterrupt", timeout=30_000)
     nb.run_cell(2)
     assert printed(nb, 2, "SERVED") == 1
     nb.assert_no_page_errors()

@@ -172,3 +172,29 @@ def test_thousands_of_captures_a_second_send_only_what_the_page_asks_for(kernel)
     print(f"{rate:.0f} captures/s, {asked} page requests, {sent} other iopub messages")
     assert sent <= 3 * asked + 10, (sent, asked)
     kernel.run("w.close()")
+
+
+def test_the_stop_button_pressed_while_a_page_request_is_answered_still_stops_the_loop(
+    kernel, live, looping
+):
+    """Under ipykernel 6 the loop's own captures answer the page's requests, on the
+    cell's thread: an interrupt landing in a request's handler once became that
+    request's error reply, and the loop ran on. Here the stop button arrives exactly
+    there (the handler raises SIGINT, as the signal would); the request still gets its
+    frame and the loop stops."""
+    comm_id, key = live
+    kernel.run_ok(
+        """import signal
+_newest = w.run.newest
+def _pressed_here(*args, **kwargs):
+    w.run.newest = _newest
+    signal.raise_signal(signal.SIGINT)
+    return _newest(*args, **kwargs)
+w.run.newest = _pressed_here"""
+    )
+    loop = looping()
+    reply = kernel.request(comm_id, key, "newest", {"after": -1, "format": "png"}, timeout=30)
+    assert reply["ok"] is True and reply["result"]["index"] >= 0, reply
+    kernel.wait(loop, timeout=30, waiting_for="the interrupted loop to end")
+    assert loop.status == "error" and loop.reply["ename"] == "KeyboardInterrupt"
+    assert kernel.run_ok("print(w.live)").stdout.strip() == "False"

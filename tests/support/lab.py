@@ -595,6 +595,11 @@ class NotebookPage(PageEvents):
         """The output area of the i-th code cell."""
         return self.cell(i).locator(".jp-Cell-outputArea")
 
+    def error_output(self, i: int) -> Locator:
+        """The error outputs (tracebacks) of the i-th code cell: not a widget's text that
+        happens to name the same exception."""
+        return self.output(i).locator('[data-mime-type="application/vnd.jupyter.stderr"]')
+
     def run_cell(self, i: int, timeout: float = 30) -> Locator:
         """Run cell i (click its editor, Shift+Enter) and wait for its ``[n]:`` prompt.
 

@@ -9,6 +9,7 @@ the capture's blit reads (and, like any draw by the user, make the next capture 
 from __future__ import annotations
 
 import io
+import signal
 import threading
 from concurrent.futures import Future
 
@@ -22,6 +23,7 @@ import pytest
 from PIL import Image
 
 import ipyanimagic
+from ipyanimagic import futures
 from ipyanimagic.bridge.dispatcher import prepare
 from ipyanimagic.frames import live as live_frames
 from ipyanimagic.player.options import PlayerOptionError
@@ -412,3 +414,43 @@ def test_one_loop_updates_two_live_figures_each_kept_exactly(players):
         assert np.array_equal(decoded(a.page_frame(k)), want), f"a: frame {k}"
     for k, want in enumerate(expected_b):
         assert np.array_equal(decoded(b.page_frame(k)), want), f"b: frame {k}"
+
+
+def test_the_stop_button_while_a_capture_answers_a_page_stops_the_loop_after_it(
+    players, monkeypatch
+):
+    """The capture hands its frame to a waiting request in callbacks on this thread,
+    which carry any failure into the request's future: an interrupt landing there was
+    the request's failure, and the loop went on. It now comes out of ``frame()``, once
+    the frame is captured and sent."""
+    fig, _ax, line, _x = sine_figure()
+    p = ipyanimagic.live(fig, display=False)
+    players.append(p)
+    p.frame()
+    waiting = p.newest(after=0, format="png")
+
+    class RightHere:
+        """Encodes on this thread: the reply's callbacks run inside the capture."""
+
+        def submit(self, fn, *args):
+            out: Future = Future()
+            out.set_result(fn(*args))
+            return out
+
+    real_then = futures.then
+
+    def pressed_inside(pending, func, on_error=None):
+        def handing_over(value):
+            signal.raise_signal(signal.SIGINT)  # the stop button, exactly here
+            return func(value)
+
+        return real_then(pending, handing_over, on_error)
+
+    monkeypatch.setattr(live_frames, "encoder_pool", RightHere)
+    monkeypatch.setattr(futures, "then", pressed_inside)
+    line.set_ydata(np.zeros_like(_x))
+    with pytest.raises(KeyboardInterrupt):
+        p.frame()
+    monkeypatch.undo()
+    assert p.run.next == 2, "the frame was captured before the interrupt came out"
+    assert waiting.result(timeout=30).result["index"] == 1
