@@ -30,7 +30,8 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from .. import futures
@@ -222,29 +223,43 @@ class WorkerPool:
 
 def check_purity(payload: bytes, count: int, pool: WorkerPool | None = None) -> Future[Purity]:
     """The verdict, measured in a worker process; an animation whose check fails or takes
-    longer than :data:`CHECK_TIMEOUT_S` is taken to remember (the reason says why)."""
+    longer than :data:`CHECK_TIMEOUT_S` is taken to remember (the reason says why).
+
+    A shared process that died under the check (killed, out of memory: seen once in CI
+    on a loaded machine) proves nothing about the animation: the check runs once more in
+    a fresh one before it counts as failed."""
     result: Future[Purity] = Future()
+    used: list[ProcessPoolExecutor] = []
 
     def submit() -> Future[Purity]:
         if pool is not None:
             return pool.purity(count)
-        raw = shared_pool().submit(task_purity, payload, count)
+        shared = shared_pool()
+        used.append(shared)
+        raw = shared.submit(task_purity, payload, count)
         return futures.then(raw, lambda d: Purity(**d))
 
-    # Not on this (the main) thread: the first task waits for the fork server to start.
-    inner = submit_off_main(submit)
+    def start() -> None:
+        # Not on this (the main) thread: the first task waits for the fork server to start.
+        submit_off_main(submit).add_done_callback(finish)
 
     def finish(f: Future[Purity]) -> None:
         if result.done():
             return
         try:
             verdict = f.result()
+        except BrokenProcessPool:
+            if pool is None and len(used) == 1:
+                end_shared_pool(used[0])
+                start()
+                return
+            verdict = Purity(False, "no copy", "the check failed: its process died")
         except Exception as exc:
             first = (str(exc).splitlines() or [""])[0]
             verdict = Purity(False, "no copy", f"the check failed: {type(exc).__name__}: {first}")
         _set(result, verdict)
 
-    inner.add_done_callback(finish)
+    start()
 
     def too_long() -> None:
         if not result.done():

@@ -161,11 +161,14 @@ def shared_pool() -> ProcessPoolExecutor:
     return pool
 
 
-def end_shared_pool() -> None:
-    """End the shared process (a task that never returns holds it); the next
-    :func:`shared_pool` starts another."""
+def end_shared_pool(only: Executor | None = None) -> None:
+    """End the shared process (a task that never returns holds it, or it died); the
+    next :func:`shared_pool` starts another. ``only``: if it is still that pool (two
+    checks that saw one pool die must not end the fresh one the first started)."""
     global _shared
     with _lock:
+        if only is not None and _shared is not only:
+            return
         pool, _shared = _shared, None
     if pool is not None:
         terminate(pool)

@@ -144,3 +144,34 @@ def test_a_workers_frame_buffers_come_from_the_heap_whatever_malloc_trim_thresho
     assert seen["here"] >= 8 << 20, seen
     # ...while our workers take theirs from the heap and reuse them.
     assert seen["worker"] == 0, seen
+
+
+def test_a_purity_check_whose_process_died_is_measured_again_in_a_fresh_one(tmp_path):
+    """A shared checker process killed under the check (out of memory, a user's kill)
+    says nothing of the animation: the verdict is measured, not "the check failed"."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ipyanimagic.frames.source import frame_source
+    from ipyanimagic.workers import pool, portable
+
+    died = tmp_path / "died once"
+    fig, ax = plt.subplots(figsize=(2, 2), dpi=40)
+    (line,) = ax.plot([0, 1], [0, 0])
+
+    def step(i):
+        if os.environ.get(portable.WORKER_ENV) and not died.exists():
+            died.touch()
+            os._exit(1)  # the checker process dies mid-check
+        line.set_ydata([0, i])
+
+    try:
+        payload = portable.dumps(frame_source(step, fig=fig, frames=6))
+        verdict = pool.check_purity(payload, 6).result(timeout=120)
+    finally:
+        plt.close(fig)
+        processes.end_shared_pool()
+    assert died.exists(), "the first check's process died"
+    assert verdict.pure is True and verdict.how == "measured", verdict
