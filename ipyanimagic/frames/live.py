@@ -45,8 +45,9 @@ from matplotlib.figure import Figure
 from .. import futures, interrupts
 from ..limits import LIVE_POLL_MS
 from .data import SequenceData
+from .encode import MIME, encode
 from .pipeline import EncodedFrame, FramePipeline, Pixels, encoder_pool
-from .sequential import InOrder, keeper_pool
+from .sequential import InOrder, keeper_pool, resampled
 from .source import FrameOutOfRange, FrameSource
 
 __all__ = ["LiveRun", "LiveSource", "Newest"]
@@ -65,6 +66,24 @@ Newest = tuple[dict[str, Any], bytes | None]
 
 def _no_draw(_data: Any) -> None:
     return None
+
+
+def _resampled_frame(pixels: Pixels, fmt: str, quality: int, scale: float) -> EncodedFrame:
+    """``pixels`` sent at a lower ``scale`` (any thread; not cached: a page over a slow
+    link asks for it once, and the capture's own scale is what is kept)."""
+    rgba = resampled(pixels.rgba, pixels.scale, scale)
+    height, width = rgba.shape[:2]
+    meta = {
+        "index": pixels.index,
+        "mime": MIME[fmt],
+        "width": width,
+        "height": height,
+        "mode": pixels.mode,
+        "scale": scale,
+        "resampled_from": pixels.scale,
+        "render_ms": round(pixels.render_ms, 3),
+    }
+    return EncodedFrame(meta, encode(rgba, fmt, quality))
 
 
 class LiveSource(FrameSource):
@@ -117,8 +136,12 @@ class _Follower:
         out: Future[Newest],
         page: str | None = None,
         spacing: float = 0.0,
+        send_scale: float | None = None,
     ) -> None:
         self.after = after
+        #: The scale the frame travels at (below ``scale`` over a slow link), or None:
+        #: ``scale``.
+        self.send_scale = send_scale
         self.page = page
         self.spacing = spacing
         self.fmt = fmt
@@ -267,19 +290,26 @@ class LiveRun(InOrder):
         peek: bool = False,
         follower: str | None = None,
         spacing: float = 0.0,
+        send_scale: float | None = None,
     ) -> Future[Newest]:
         """The newest frame once there is one past ``after`` (or capture ended, or
         POLL_S passed: then the state alone). ``peek``: the state alone, no frame.
         ``follower`` names the page: past the frame it was last sent, too, and no sooner
         than ``spacing`` seconds after it.
 
-        The page's ratio (``scale``) becomes the scale of the next captures.
+        The page's ratio (``scale``) becomes the scale of the next captures; the frame
+        travels at ``send_scale`` when that is lower (resampled: a page over a slow link
+        follows at a share of its resolution, follow.js), the capture stays at ``scale``.
         """
         scale = self.pipeline.scale_for(scale)
         if not peek:
             self.scale = scale
+        if send_scale is not None and send_scale >= scale:
+            send_scale = None
         out: Future[Newest] = Future()
-        request = _Follower(after, fmt, quality, scale, peek, out, follower, max(0.0, spacing))
+        request = _Follower(
+            after, fmt, quality, scale, peek, out, follower, max(0.0, spacing), send_scale
+        )
         with self._state_lock:
             newer = self.next - 1 > self._after(request)
             early = newer and self._due(request) > time.monotonic()
@@ -362,11 +392,19 @@ class LiveRun(InOrder):
             follower.out.set_result(({**state, "index": newest}, None))
             return
         last = self._last
+        sent_at = follower.send_scale
         if last is not None and last.index == newest and last.scale == follower.scale:
             # Encoded from the pixels still at hand (JPEG while following): no PNG decoded.
-            made = encoder_pool().submit(self.pipeline.encode, last, follower.fmt, follower.quality)
+            if sent_at is None:
+                made = encoder_pool().submit(
+                    self.pipeline.encode, last, follower.fmt, follower.quality
+                )
+            else:
+                made = encoder_pool().submit(
+                    _resampled_frame, last, follower.fmt, follower.quality, sent_at
+                )
         else:
-            made = self._kept(newest, follower.fmt, follower.quality, follower.scale)
+            made = self._kept(newest, follower.fmt, follower.quality, sent_at or follower.scale)
 
         def with_state(frame: EncodedFrame) -> Newest:
             return ({**frame.meta, **state}, frame.data)

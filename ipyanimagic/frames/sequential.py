@@ -39,7 +39,7 @@ from .encode import encode
 from .history import KeptFrames
 from .pipeline import EncodedFrame, FramePipeline, Pixels, encoder_pool
 
-__all__ = ["InOrder", "Superseded"]
+__all__ = ["InOrder", "Superseded", "resampled"]
 
 #: Frames a page can have asked for at once (requests in flight x frames per request).
 IN_FLIGHT = MAX_BATCH * MAX_WINDOW
@@ -74,7 +74,7 @@ class Superseded(RuntimeError):
     """A request past a newer jump: the run stopped short of it."""
 
 
-def _resampled(rgba: np.ndarray, drawn: float, wanted: float) -> np.ndarray:
+def resampled(rgba: np.ndarray, drawn: float, wanted: float) -> np.ndarray:
     """``rgba`` drawn at scale ``drawn``, resized to what scale ``wanted`` would give."""
     if drawn == wanted:
         return rgba
@@ -198,7 +198,7 @@ class InOrder:
             rgba = _decode(frame.data)
             if drawn != scale and self.final:
                 # Resampled, and not cached: it can never be drawn again at this scale.
-                rgba = _resampled(rgba, drawn, scale)
+                rgba = resampled(rgba, drawn, scale)
                 height, width = rgba.shape[:2]
                 meta = {**meta, "mime": MIME[fmt], "width": width, "height": height}
                 return EncodedFrame(

@@ -33,7 +33,7 @@ from ..frames.purity import Purity
 from ..limits import CACHE_MB_DEFAULT, QUALITY_DEFAULT
 from ..shell import get_shell
 from . import ownership
-from .options import PlayerOptionError, check_player_options
+from .options import PlayerOptionError, check_player_options, check_scale
 from .widget import Player
 
 __all__ = ["LiveLoop", "LivePlayer", "live"]
@@ -155,13 +155,17 @@ class LivePlayer(Player):
         peek: bool = False,
         follower: str | None = None,
         spacing: float = 0,
+        send_scale: float | None = None,
     ) -> Future[Any]:
         """The newest frame once one past ``after`` is captured (a long poll): its
         metadata with ``known``, ``live`` and ``rate`` (steps/s), and its bytes; without
         bytes when ``peek``, or when capture ended or nothing came for a while.
         ``follower`` names the page, so its requests waiting together bring different
-        frames, ``spacing`` ms apart at least (frames/live.py)."""
+        frames, ``spacing`` ms apart at least (frames/live.py). ``send_scale``: the
+        scale the frame travels at, when lower than ``scale`` (a slow link)."""
         fmt, q, s = self._request(format, quality, scale)
+        if send_scale is not None:
+            send_scale = check_scale(send_scale)
         if isinstance(after, bool) or not isinstance(after, int):
             raise TypeError(f"after must be a frame index, not {type(after).__name__}")
         if follower is not None and not isinstance(follower, str):
@@ -170,7 +174,14 @@ class LivePlayer(Player):
             raise TypeError(f"spacing must be a number of ms >= 0, not {spacing!r}")
         return futures.then(
             self.run.newest(
-                after, fmt, q, s, peek=bool(peek), follower=follower, spacing=spacing / 1000
+                after,
+                fmt,
+                q,
+                s,
+                peek=bool(peek),
+                follower=follower,
+                spacing=spacing / 1000,
+                send_scale=send_scale,
             ),
             lambda got: WithBuffers(got[0], [got[1]] if got[1] is not None else []),
         )

@@ -23,9 +23,18 @@
 // rate, whatever the round trip. While the user looks back (a step, the slider, Pause)
 // the requests are peeks: the count alone, no frame, one at a time, at most one per
 // PEEK_MS.
+//
+// Over a remote link (followRung) the frames are asked at a rung of adapt.js (a JPEG
+// quality and a share of the page's resolution), by the rule that picks it while
+// playing: the pace to keep up with is the loop's captures per second, what is kept up
+// is the frames received per second, and each rung's bytes are measured from the
+// replies. At 100 ms / 5 Mbit/s the full-resolution frames had filled the link (0.58 of
+// the frames, 120 ms capture -> painted, benchmarks/remote.py). Near the kernel the rung
+// is the top one: there the limit is the CPU the page shares with the loop, not the
+// link.
 
 import { LIMITS } from "../limits.js";
-import { Window } from "./adapt.js";
+import { Window, decide, initial, rungKey } from "./adapt.js";
 
 // ms between peeks while the user looks back: the slider's end and the count move.
 export const PEEK_MS = 250;
@@ -87,6 +96,20 @@ export function linkQueues({ floorMs, recentMs }) {
   return median - floorMs > Math.max(QUEUE_MIN_MS, floorMs / 4);
 }
 
+// The rung to ask frames at while following ({quality, factor}, and the adapt state in
+// `state`), or null: no rung (not JPEG: `cap` null), or the top one near the kernel
+// (the player's own quality at full resolution, what a request without a rung gets).
+// `rate`: the loop's captures per second (null: not measured); `shown`: frames received
+// per second; `goodput`: their bytes per second; `sizes`: rungKey -> bytes.
+export function followRung(state, { cap, floorMs, rate, shown, goodput, sizes, ticks = null }, now) {
+  if (cap === null || cap === undefined || !(floorMs >= REMOTE_FLOOR_MS)) return null;
+  const s = state ?? initial(cap, now);
+  // A page cannot be sent frames closer than FOLLOW_SPACING_MS apart.
+  const fps = Math.min(rate ?? 0, 1000 / FOLLOW_SPACING_MS);
+  if (!(fps > 0)) return s;
+  return decide(s, { cap, fps, shown, goodput, sizes, drawMs: 0, ticks }, now);
+}
+
 // How many requests may be on their way.
 export function requestsWanted({ following, transitMs = null, budget = Infinity }) {
   return following ? followDepth(transitMs, budget) : 1;
@@ -116,22 +139,31 @@ export class Follower {
   // ask({after, peek}) -> Promise<{result, buffers}> (the bridge's raw reply);
   // following() -> bool; onState(result); onFrame(index, bytes, meta) -> Promise;
   // onError(err) -> true to stop.
+  // cap() -> the player's JPEG quality, or null (frames are not JPEG: no rung);
+  // onRung(state): the rung chosen changed (its `why` for the status line's tooltip).
   constructor({
     ask,
     following,
     onState,
     onFrame,
     onError = () => false,
+    cap = () => null,
+    onRung = () => {},
     // Called as plain functions: a browser's setTimeout refuses another `this`.
     setTimer = (fn, ms) => setTimeout(fn, ms),
     clearTimer = (t) => clearTimeout(t),
     now = () => performance.now(),
   }) {
-    Object.assign(this, { ask, following, onState, onFrame, onError, setTimer, clearTimer, now });
+    Object.assign(this, { ask, following, onState, onFrame, onError, cap, onRung });
+    Object.assign(this, { setTimer, clearTimer, now });
     this.floor = null; // the fastest round trip of a frame since start, less the kernel's wait
     this.recent = []; // the last RECENT_TRIPS such round trips
     this.received = new Window(LIMITS.adapt.goodputWindowMs); // bytes of frames
     this.frameBytes = null; // of the last frame
+    this.shown = new Window(LIMITS.adapt.shownWindowMs); // new frames received
+    this.sizes = new Map(); // rungKey -> bytes of a frame at that rung
+    this.rate = null; // the loop's captures per second, as the kernel last said
+    this.rung = null; // the adapt state while following over a remote link (followRung)
     this.have = -1; // the newest frame this page has been sent
     this.running = false;
     this.inFlight = 0; // requests on their way
@@ -143,6 +175,8 @@ export class Follower {
     this.floor = null;
     this.recent = [];
     this.received.reset();
+    this.shown.reset();
+    this.rung = null;
     this.running = true;
     this.schedule(0);
   }
@@ -170,6 +204,26 @@ export class Follower {
     return requestsWanted({ following: this.following(), transitMs: this.floor, budget });
   }
 
+  // The rung the next frame is asked at, or null (see followRung).
+  rungNow() {
+    const now = this.now();
+    const before = this.rung;
+    this.rung = followRung(
+      this.rung,
+      {
+        cap: this.cap(),
+        floorMs: this.floor,
+        rate: this.rate,
+        shown: this.shown.rate(now),
+        goodput: this.received.rate(now),
+        sizes: this.sizes,
+      },
+      now,
+    );
+    if (this.rung?.why !== before?.why) this.onRung(this.rung);
+    return this.rung && { quality: this.rung.quality, factor: this.rung.factor };
+  }
+
   schedule(ms) {
     this.clearTimer(this.timer);
     this.timer = this.setTimer(() => {
@@ -184,17 +238,24 @@ export class Follower {
     let failed = false;
     try {
       const following = this.following();
+      const rung = following ? this.rungNow() : null;
       const sentAt = this.now();
-      const asked = this.ask(nextAsk({ following, have: this.have }));
+      const asked = this.ask({ ...nextAsk({ following, have: this.have }), ...rung });
       // Room for another (following): it waits at the kernel beside this one.
       if (this.inFlight < this.wanted()) this.schedule(0);
       const { result, buffers } = await asked;
       if (!this.running) return;
       this.onState(result);
+      if (Number.isFinite(result.rate)) this.rate = result.rate;
       if (buffers?.length) {
         const now = this.now();
         this.frameBytes = buffers[0].byteLength ?? buffers[0].length ?? null;
         this.received.add(now, this.frameBytes ?? 0);
+        if (rung && this.frameBytes) {
+          const key = rungKey(rung);
+          const before = this.sizes.get(key);
+          this.sizes.set(key, before ? before * 0.7 + this.frameBytes * 0.3 : this.frameBytes);
+        }
         if (Number.isFinite(result.waited_ms)) {
           const transit = Math.max(0, now - sentAt - result.waited_ms);
           this.floor = this.floor === null ? transit : Math.min(this.floor, transit);
@@ -204,6 +265,7 @@ export class Follower {
       }
       if (buffers?.length && result.index > this.have) {
         this.have = result.index;
+        this.shown.add(this.now(), 1);
         await this.onFrame(result.index, buffers[0], result);
       }
       if (result.live === false) {

@@ -255,13 +255,23 @@ class Player {
     this.followerName ??= `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
     this.view.showLive(true, true);
     this.follower = new Follower({
-      ask: (args) =>
+      // A rung's factor (a slow link, follow.js) is the share of the page's ratio the
+      // frame travels at; the capture stays at the page's ratio.
+      ask: ({ factor, ...args }) =>
         this.bridge.call(
           this.key,
           "newest",
-          { ...args, format: this.formatFor(true), scale: this.ratio, follower: this.followerName },
+          {
+            ...args,
+            format: this.formatFor(true),
+            scale: this.ratio,
+            ...(factor < 1 ? { send_scale: adapt.playScale(this.ratio, factor) } : {}),
+            follower: this.followerName,
+          },
           { raw: true, timeout: FOLLOW_TIMEOUT_MS },
         ),
+      cap: () => (this.formatFor(true) === JPEG ? this.model.get("quality") : null),
+      onRung: () => this.tooltip(),
       following: () => this.following && this.visible && !this.closed,
       onState: (state) => this.liveUpdate(state),
       onFrame: (i, bytes, meta) => this.liveFrame(i, bytes, meta),
@@ -292,8 +302,11 @@ class Player {
   async liveFrame(i, bytes, meta) {
     const bitmap = await this.decode(bytes, meta.mime);
     const frame = this.fetcher.decoded(bitmap, meta, this.ratio, 0);
-    if (this.closed || !this.following || i <= this.current || meta.scale !== this.ratio) {
-      if (!this.closed && meta.scale === this.ratio) this.keep(i, frame);
+    // Captured at the page's ratio (sent at a share of it over a slow link), or at an
+    // older one: not kept, not shown.
+    const atRatio = (meta.resampled_from ?? meta.scale) === this.ratio;
+    if (this.closed || !this.following || i <= this.current || !atRatio) {
+      if (!this.closed && atRatio) this.keep(i, frame);
       else bitmap.close();
       return;
     }
@@ -336,6 +349,7 @@ class Player {
     this.following = false;
     this.view.showLive(true, false);
     this.liveStatusLine();
+    this.tooltip();
   }
 
   // Capture ended: an ordinary player with every frame, at rest on the one shown (the
@@ -348,6 +362,7 @@ class Player {
     this.follower?.stop();
     this.view.showLive(false, false);
     this.liveStatusLine();
+    this.tooltip();
     // The final count comes with the trait change that may be what called this.
     const known = Math.max(this.liveState.known, this.count ?? 0, this.model.get("known"));
     this.liveState = { known, rate: null };
@@ -402,12 +417,15 @@ class Player {
   tooltip() {
     const status = this.view.status;
     const a = this.adapting;
+    const f = this.live && this.following ? this.follower?.rung : null;
     const lines = [this.model.get("purity") || ""];
+    if (f) lines.push(`following over a remote link: JPEG ${f.why}`);
     if (a && this.direction) lines.push(`playing: JPEG ${a.why}`);
     else if (a) lines.push(`at rest: lossless (PNG) at full resolution; last played at JPEG ${a.why}`);
     status.title = lines.filter(Boolean).join("\n");
-    status.dataset.quality = a && this.direction ? String(a.quality) : "";
-    status.dataset.resolution = a && this.direction ? String(a.factor) : "";
+    const chosen = f ?? (a && this.direction ? a : null);
+    status.dataset.quality = chosen ? String(chosen.quality) : "";
+    status.dataset.resolution = chosen ? String(chosen.factor) : "";
   }
 
   // The rung (JPEG quality, resolution) to ask at while playing (adapt.js), from what

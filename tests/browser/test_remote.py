@@ -10,6 +10,7 @@ traffic, tests/support/traffic.py), the status line's ``data-quality`` and
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -151,3 +152,74 @@ def png_answered(traffic: CommTraffic, since: int, index: int) -> bool:
         and msg["result"].get("mime") == "image/png"
         for direction, msg in traffic.events[since:]
     )
+
+
+# A live loop of noise, ~20 captures/s, longer than the test (the stop button ends it).
+LIVE_LOOP = """\
+import re
+import time
+import ipyanimagic
+for k in ipyanimagic.live(range(100_000), fig):
+    im.set_data(np.random.default_rng(k).random((45, 60)))
+    time.sleep(0.05)"""
+
+
+def follow_rungs(traffic: CommTraffic, since: int = 0) -> list[tuple[int | None, float]]:
+    """(JPEG quality, share of the page's ratio the frame travels at) of the follow
+    requests the page sent after event ``since`` (the page's ratio is 1 here)."""
+    out = []
+    for direction, msg in traffic.events[since:]:
+        args = msg.get("args") or {}
+        if direction == "sent" and msg.get("method") == "newest" and not args.get("peek"):
+            out.append((args.get("quality"), args.get("send_scale", args.get("scale", 1))))
+    return out
+
+
+def test_a_live_loop_followed_over_a_slow_link_is_sent_smaller_frames_and_ends_lossless(
+    jupyter_server, browser
+):
+    with shaped_server(jupyter_server) as (remote, link):
+        traffic: list[CommTraffic] = []
+        nb = lab.open_notebook(
+            remote,
+            browser,
+            [NOISE, LIVE_LOOP],
+            on_page=lambda page: traffic.append(CommTraffic(page)),
+        )
+        try:
+            (seen,) = traffic
+            nb.run_cell(0, timeout=60)
+            link.set(delay=0.05)  # a 100 ms round trip: a remote link
+            since = len(seen.events)
+            nb.start_cell(1)
+            p = PlayerView.in_output(nb, 1)
+            status = p.status
+            expect(p.canvas).to_have_attribute("data-frame", re.compile(r"^[1-9]"), timeout=60_000)
+            width = p.canvas.evaluate("(c) => c.getBoundingClientRect().width")
+            link.set(rate=CUT)
+            wait_for(
+                nb.page,
+                "follow requests at a share of the resolution",
+                lambda: any(scale <= 0.75 for _, scale in follow_rungs(seen, since)),
+                lambda: (follow_rungs(seen, since)[-20:], status.get_attribute("title")),
+            )
+            assert max(q for q, s in follow_rungs(seen, since) if s <= 0.75) <= 55
+            title = status.get_attribute("title") or ""
+            assert "following over a remote link: JPEG quality" in title, title
+            expect(p.canvas).to_have_attribute(
+                "data-scale", re.compile(r"^0\.(5|75)$"), timeout=TIMEOUT * 1000
+            )
+            assert p.canvas.evaluate("(c) => c.getBoundingClientRect().width") == width
+
+            # The stop button: an ordinary player, its frame at rest lossless and whole.
+            link.set(rate=None)
+            lab.interrupt_kernel(jupyter_server, nb)
+            expect(nb.error_output(1)).to_contain_text("KeyboardInterrupt", timeout=30_000)
+            expect(p.button("Live")).to_be_hidden(timeout=30_000)
+            expect(p.canvas).to_have_attribute("data-exact", "true", timeout=TIMEOUT * 1000)
+            expect(p.canvas).to_have_attribute("data-scale", "1")
+            expect(status).to_have_attribute("data-resolution", "")
+            nb.assert_no_page_errors()
+        finally:
+            link.set(rate=None, delay=0)
+            lab.close_notebook(jupyter_server, nb)

@@ -4,6 +4,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
+import { LIMITS } from "../../templates/limits.js";
+
 import {
   FOLLOW_DEPTH_FIRST,
   FOLLOW_DEPTH_MAX,
@@ -17,6 +19,7 @@ import {
   REMOTE_FLOOR_MS,
   liveStatus,
   followDepth,
+  followRung,
   linkBudget,
   linkQueues,
   nextAsk,
@@ -26,7 +29,7 @@ import {
 
 // A follower over a fake kernel: each ask waits until the test answers it; timers are
 // run by hand, with the delay they were set for.
-function followerOf({ following = true } = {}) {
+function followerOf({ following = true, cap = null } = {}) {
   const clock = { t: 0 }; // the page's clock, moved by the test
   const asks = []; // {args, answer(result, buffers), fail(err)}
   const timers = [];
@@ -43,6 +46,7 @@ function followerOf({ following = true } = {}) {
         });
       }),
     following: () => state.following,
+    cap: () => cap,
     onState: (s) => seen.states.push(s),
     onFrame: async (i, bytes) => {
       seen.frames.push([i, bytes]);
@@ -294,4 +298,45 @@ test("the status line counts what was captured, how fast, and says how to get ba
     /^live: 3 frames \(End or ● Live: back to the newest\)$/,
   );
   assert.equal(liveStatus({ live: false, known: 3, following: true }), "");
+});
+
+test("over a remote link, following steps down to a rung whose bytes fit what the link carries", () => {
+  const m = { cap: 85, floorMs: 100, rate: 43, shown: 20, goodput: 600_000, sizes: new Map([["85@1", 18_000]]) };
+  let s = followRung(null, m, 0);
+  assert.deepEqual([s.quality, s.factor], [85, 1]);
+  s = followRung(s, m, 100); // behind since now
+  assert.deepEqual([s.quality, s.factor], [85, 1], "not before LIMITS.adapt.downMs");
+  s = followRung(s, m, 100 + LIMITS.adapt.downMs + 1);
+  // 43 frames/s x bytes <= 0.9 x 600 KB/s: 12.6 KB a frame at most; 55 at full resolution
+  // is estimated at 13.1 KB, at 0.75 of it 8.2 KB.
+  assert.deepEqual([s.quality, s.factor], [55, 0.75], s.why);
+  assert.match(s.why, /the link carries 4\.8 Mbit\/s/);
+});
+
+test("near the kernel, or without JPEG, following asks at no rung: the player's own quality", () => {
+  const m = { cap: 85, floorMs: 5, rate: 190, shown: 40, goodput: 9e6, sizes: new Map() };
+  assert.equal(followRung(null, m, 0), null);
+  assert.equal(followRung(null, { ...m, floorMs: 100, cap: null }, 0), null);
+});
+
+test("a follower over a full remote link asks for smaller frames; one near the kernel does not", async () => {
+  async function asked(transit) {
+    const { follower, asks, tick, clock } = followerOf({ cap: 85 });
+    follower.start(-1);
+    while ((await tick()) === 0);
+    // 25 frames/s arrive of the 43 captured each second, 18 KB each: the link is full.
+    for (let k = 0; k < 60; k++) {
+      clock.t = Math.max(asks[k].at + transit, k * 40);
+      const result = { index: k, known: 2 * k + 1, live: true, waited_ms: 0, rate: 43 };
+      asks[k].answer(result, [new Uint8Array(18_000)]);
+      await settle();
+      while ((await tick()) === 0);
+    }
+    return asks.at(-1).args;
+  }
+  const remote = await asked(100);
+  assert.ok(remote.factor < 1 && remote.quality <= 55, JSON.stringify(remote));
+  const near = await asked(3);
+  assert.equal(near.quality, undefined);
+  assert.equal(near.factor, undefined);
 });

@@ -454,3 +454,28 @@ def test_the_stop_button_while_a_capture_answers_a_page_stops_the_loop_after_it(
     monkeypatch.undo()
     assert p.run.next == 2, "the frame was captured before the interrupt came out"
     assert waiting.result(timeout=30).result["index"] == 1
+
+
+def test_a_page_over_a_slow_link_is_sent_the_newest_frame_at_a_lower_resolution(players):
+    """``send_scale``: the frame travels resampled to that share of the page's ratio,
+    the capture (and what is kept) stays at the page's ratio."""
+    fig, _ax, line, x = sine_figure()
+    p = ipyanimagic.live(fig, display=False)
+    players.append(p)
+    p.frame()
+    full = call(p, "newest", after=-1, format="jpeg", scale=2.0)
+    line.set_ydata(np.cos(x))
+    p.frame()  # captured at 2.0, the page's ratio
+    half = call(p, "newest", after=0, format="jpeg", quality=40, scale=2.0, send_scale=1.0)
+    meta = half.content["result"]
+    assert meta["index"] == 1 and meta["scale"] == 1.0 and meta["resampled_from"] == 2.0
+    assert (meta["width"], meta["height"]) == (200, 150)
+    assert full.content["result"]["width"] == 400 and len(half.buffers[0]) < len(full.buffers[0])
+    assert np.asarray(Image.open(io.BytesIO(bytes(half.buffers[0])))).shape[:2] == (150, 200)
+    kept = call(p, "frame", index=1, format="png", scale=2.0).content["result"]
+    assert kept["width"] == 400 and "resampled_from" not in kept
+    # Not lower than the page's ratio: sent as captured.
+    same = call(p, "newest", after=-1, format="jpeg", scale=2.0, send_scale=2.0)
+    assert same.content["result"]["width"] == 400
+    bad = call(p, "newest", after=-1, send_scale="half").content
+    assert bad["ok"] is False and "scale" in bad["error"]["message"]
