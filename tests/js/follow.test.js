@@ -301,7 +301,8 @@ test("the status line counts what was captured, how fast, and says how to get ba
 });
 
 test("over a remote link, following steps down to a rung whose bytes fit what the link carries", () => {
-  const m = { cap: 85, floorMs: 100, rate: 43, shown: 20, goodput: 600_000, sizes: new Map([["85@1", 18_000]]) };
+  const sizes = new Map([["85@1", 18_000]]);
+  const m = { cap: 85, floorMs: 100, rate: 43, shown: 20, goodput: 600_000, sizes, linkBound: true };
   let s = followRung(null, m, 0);
   assert.deepEqual([s.quality, s.factor], [85, 1]);
   s = followRung(s, m, 100); // behind since now
@@ -311,6 +312,21 @@ test("over a remote link, following steps down to a rung whose bytes fit what th
   // is estimated at 13.1 KB, at 0.75 of it 8.2 KB.
   assert.deepEqual([s.quality, s.factor], [55, 0.75], s.why);
   assert.match(s.why, /the link carries 4\.8 Mbit\/s/);
+});
+
+test("behind on a remote link with room, following keeps its rung: not the link's doing", () => {
+  const m = {
+    cap: 85,
+    floorMs: 60,
+    rate: 43,
+    shown: 30,
+    goodput: 600_000,
+    sizes: new Map([["85@1", 18_000]]),
+    linkBound: false,
+  };
+  let s = followRung(null, m, 0);
+  for (let t = 100; t < 5000; t += 100) s = followRung(s, m, t);
+  assert.deepEqual([s.quality, s.factor], [85, 1], s.why);
 });
 
 test("near the kernel, or without JPEG, following asks at no rung: the player's own quality", () => {
@@ -326,7 +342,7 @@ test("a follower over a full remote link asks for smaller frames; one near the k
     while ((await tick()) === 0);
     // 25 frames/s arrive of the 43 captured each second, 18 KB each: the link is full.
     for (let k = 0; k < 60; k++) {
-      clock.t = Math.max(asks[k].at + transit, k * 40);
+      clock.t = Math.max(asks[k].at + transit(k), k * 40);
       const result = { index: k, known: 2 * k + 1, live: true, waited_ms: 0, rate: 43 };
       asks[k].answer(result, [new Uint8Array(18_000)]);
       await settle();
@@ -334,9 +350,13 @@ test("a follower over a full remote link asks for smaller frames; one near the k
     }
     return asks.at(-1).args;
   }
-  const remote = await asked(100);
-  assert.ok(remote.factor < 1 && remote.quality <= 55, JSON.stringify(remote));
-  const near = await asked(3);
+  // Queueing: its round trips grow.
+  const queueing = await asked((k) => 100 + Math.min(10 * k, 200));
+  assert.ok(queueing.factor < 1 && queueing.quality <= 55, JSON.stringify(queueing));
+  // Not queueing, but it carries fewer frames a round trip than the round trip wants.
+  const full = await asked(() => 100);
+  assert.ok(full.factor < 1 && full.quality <= 55, JSON.stringify(full));
+  const near = await asked(() => 3);
   assert.equal(near.quality, undefined);
   assert.equal(near.factor, undefined);
 });
