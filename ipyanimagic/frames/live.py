@@ -45,8 +45,8 @@ from matplotlib.figure import Figure
 from .. import futures, interrupts
 from ..limits import LIVE_POLL_MS
 from .data import SequenceData
-from .encode import MIME, encode
-from .pipeline import EncodedFrame, FramePipeline, Pixels, encoder_pool
+from .encode import encode
+from .pipeline import EncodedFrame, FramePipeline, Pixels, encoder_pool, frame_meta
 from .sequential import InOrder, keeper_pool, resampled
 from .source import FrameOutOfRange, FrameSource
 
@@ -72,17 +72,8 @@ def _resampled_frame(pixels: Pixels, fmt: str, quality: int, scale: float) -> En
     """``pixels`` sent at a lower ``scale`` (any thread; not cached: a page over a slow
     link asks for it once, and the capture's own scale is what is kept)."""
     rgba = resampled(pixels.rgba, pixels.scale, scale)
-    height, width = rgba.shape[:2]
-    meta = {
-        "index": pixels.index,
-        "mime": MIME[fmt],
-        "width": width,
-        "height": height,
-        "mode": pixels.mode,
-        "scale": scale,
-        "resampled_from": pixels.scale,
-        "render_ms": round(pixels.render_ms, 3),
-    }
+    sent = Pixels(pixels.index, rgba, pixels.render_ms, pixels.mode, scale)
+    meta = {**frame_meta(sent, fmt), "resampled_from": pixels.scale}
     return EncodedFrame(meta, encode(rgba, fmt, quality))
 
 

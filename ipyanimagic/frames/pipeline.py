@@ -30,7 +30,7 @@ from .encode import encode
 from .render import FrameRenderer
 from .source import FrameOutOfRange, FrameSource
 
-__all__ = ["EncodedFrame", "FramePipeline", "Pixels", "encoder_pool"]
+__all__ = ["EncodedFrame", "FramePipeline", "Pixels", "encoder_pool", "frame_meta"]
 
 CLOSED = "this player was closed"
 
@@ -69,6 +69,20 @@ class Pixels:
 
 def _key(index: int, fmt: str, quality: int, scale: float) -> CacheKey:
     return (index, fmt, quality if fmt == "jpeg" else 0, scale)
+
+
+def frame_meta(pixels: Pixels, fmt: str) -> dict[str, Any]:
+    """What the page is told of a frame encoded as ``fmt`` from ``pixels``."""
+    height, width = pixels.rgba.shape[:2]
+    return {
+        "index": pixels.index,
+        "mime": MIME[fmt],
+        "width": width,
+        "height": height,
+        "mode": pixels.mode,
+        "scale": pixels.scale,
+        "render_ms": round(pixels.render_ms, 3),
+    }
 
 
 class FramePipeline:
@@ -163,17 +177,7 @@ class FramePipeline:
         t0 = time.perf_counter()
         data = encode(pixels.rgba, fmt, quality)
         encode_ms = (time.perf_counter() - t0) * 1000
-        height, width = pixels.rgba.shape[:2]
-        meta = {
-            "index": pixels.index,
-            "mime": MIME[fmt],
-            "width": width,
-            "height": height,
-            "mode": pixels.mode,
-            "scale": pixels.scale,
-            "render_ms": round(pixels.render_ms, 3),
-            "encode_ms": round(encode_ms, 3),
-        }
+        meta = {**frame_meta(pixels, fmt), "encode_ms": round(encode_ms, 3)}
         with self._lock:
             self._totals["frames"] += 1
             self._totals["render_ms"] += pixels.render_ms
