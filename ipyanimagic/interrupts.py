@@ -13,8 +13,8 @@ interrupts of a live loop under ipykernel 6 with the page's requests in flight, 
 CI failure of the browser test that stops a live loop.
 
 Within :func:`deferred` an interrupt is recorded and raised when the block ends, in the
-cell's own code path where it belongs; a block without one costs two
-``signal.signal`` calls (about a microsecond).
+cell's own code path where it belongs; a block without one costs ~10 us here (two
+``signal.signal`` calls and the context manager), 0.5% of a live capture.
 """
 
 from __future__ import annotations
