@@ -30,7 +30,7 @@ A wait on another thread never touches the stream (ZMQStream is not thread-safe)
 kernel still publishes ``busy`` / ``idle`` for each reply taken (front ends dispose of
 the message's handlers on ``idle``).
 
-Why one module (~360 lines): its one job is the single wrapper on the kernel's shell
+Why one module (~375 lines): its one job is the single wrapper on the kernel's shell
 stream: what it takes (replies, a live player's thread-safe requests, whole messages a
 taker accepts), on which thread, and the waits and pumps that depend on that thread.
 Split, each part would need the wrapper's private state (what is installed where, the

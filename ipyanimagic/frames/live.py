@@ -23,7 +23,7 @@ whose frames are drawn by the loop's own calls, not by the player. So here:
   sooner than ``spacing`` after the last one, so they bring frames spread over time,
   never the same frame twice and never a burst the page could not show.
 
-Why one module (~370 lines): its one job is a live run's frames, captured on one thread
+Why one module (~400 lines): its one job is a live run's frames, captured on one thread
 and handed out on others. Capture and the follow requests share one state (the count,
 the newest pixels, the requests waiting and what each page was sent) under one lock: a
 capture decides which waiting request it answers, and a request decides whether to
@@ -45,9 +45,8 @@ from matplotlib.figure import Figure
 from .. import futures, interrupts
 from ..limits import LIVE_POLL_MS
 from .data import SequenceData
-from .encode import encode
-from .pipeline import EncodedFrame, FramePipeline, Pixels, encoder_pool, frame_meta
-from .sequential import InOrder, keeper_pool, resampled
+from .pipeline import EncodedFrame, FramePipeline, Pixels, encoder_pool
+from .sequential import InOrder, keeper_pool, resampled_frame
 from .source import FrameOutOfRange, FrameSource
 
 __all__ = ["LiveRun", "LiveSource", "Newest"]
@@ -66,15 +65,6 @@ Newest = tuple[dict[str, Any], bytes | None]
 
 def _no_draw(_data: Any) -> None:
     return None
-
-
-def _resampled_frame(pixels: Pixels, fmt: str, quality: int, scale: float) -> EncodedFrame:
-    """``pixels`` sent at a lower ``scale`` (any thread; not cached: a page over a slow
-    link asks for it once, and the capture's own scale is what is kept)."""
-    rgba = resampled(pixels.rgba, pixels.scale, scale)
-    sent = Pixels(pixels.index, rgba, pixels.render_ms, pixels.mode, scale)
-    meta = {**frame_meta(sent, fmt), "resampled_from": pixels.scale}
-    return EncodedFrame(meta, encode(rgba, fmt, quality))
 
 
 class LiveSource(FrameSource):
@@ -392,7 +382,7 @@ class LiveRun(InOrder):
                 )
             else:
                 made = encoder_pool().submit(
-                    _resampled_frame, last, follower.fmt, follower.quality, sent_at
+                    resampled_frame, last, follower.fmt, follower.quality, sent_at
                 )
         else:
             made = self._kept(newest, follower.fmt, follower.quality, sent_at or follower.scale)

@@ -33,13 +33,13 @@ from PIL import Image
 
 from .. import futures
 from ..errors import ReportedError
-from ..limits import MAX_BATCH, MAX_WINDOW, MIME
+from ..limits import MAX_BATCH, MAX_WINDOW
 from ..mainthread import main_loop
 from .encode import encode
 from .history import KeptFrames
-from .pipeline import EncodedFrame, FramePipeline, Pixels, encoder_pool
+from .pipeline import EncodedFrame, FramePipeline, Pixels, encoder_pool, frame_meta
 
-__all__ = ["InOrder", "Superseded", "resampled"]
+__all__ = ["InOrder", "Superseded", "resampled", "resampled_frame"]
 
 #: Frames a page can have asked for at once (requests in flight x frames per request).
 IN_FLIGHT = MAX_BATCH * MAX_WINDOW
@@ -82,6 +82,15 @@ def resampled(rgba: np.ndarray, drawn: float, wanted: float) -> np.ndarray:
     size = (max(1, round(width * wanted / drawn)), max(1, round(height * wanted / drawn)))
     image = Image.fromarray(np.ascontiguousarray(rgba), "RGBA")
     return np.asarray(image.resize(size, Image.Resampling.LANCZOS))
+
+
+def resampled_frame(pixels: Pixels, fmt: str, quality: int, scale: float) -> EncodedFrame:
+    """``pixels`` encoded at another ``scale`` (any thread; not cached): a frame that
+    can never be drawn again at that scale (kept, or captured live)."""
+    rgba = resampled(pixels.rgba, pixels.scale, scale)
+    sent = Pixels(pixels.index, rgba, pixels.render_ms, pixels.mode, scale)
+    meta = {**frame_meta(sent, fmt), "resampled_from": pixels.scale}
+    return EncodedFrame(meta, encode(rgba, fmt, quality))
 
 
 def _decode(data: bytes) -> np.ndarray:
@@ -195,23 +204,16 @@ class InOrder:
         def convert(frame: EncodedFrame) -> EncodedFrame:
             meta = frame.meta
             drawn = float(meta.get("scale", 1.0))
-            rgba = _decode(frame.data)
-            if drawn != scale and self.final:
-                # Resampled, and not cached: it can never be drawn again at this scale.
-                rgba = resampled(rgba, drawn, scale)
-                height, width = rgba.shape[:2]
-                meta = {**meta, "mime": MIME[fmt], "width": width, "height": height}
-                return EncodedFrame(
-                    {**meta, "scale": scale, "resampled_from": drawn},
-                    encode(rgba, fmt, quality),
-                )
             pixels = Pixels(
                 meta["index"],
-                rgba,
+                _decode(frame.data),
                 float(meta.get("render_ms", 0.0)),
                 str(meta.get("mode", "full")),
                 drawn,
             )
+            if drawn != scale and self.final:
+                # Resampled, and not cached: it can never be drawn again at this scale.
+                return resampled_frame(pixels, fmt, quality, scale)
             return self.pipeline.encode(pixels, fmt, quality)
 
         out: Future[EncodedFrame] = Future()

@@ -12,6 +12,13 @@ loop modes, export.
 The page's requests for frames are served without the main thread, which the loop
 holds: thread-safe methods, answered where the kernel reads its shell socket
 (``BridgeWidget.serve_while_busy``) or on a subshell thread.
+
+Why one module (~350 lines): its one job is what the user holds of a live run: the
+widget (``LivePlayer``: capture, stop and pause, what the page calls), the two ways in
+(``live()`` and the loop it may return) and the one rule that ends capture with the
+cell. They share the player's life cycle (a capture resumes a paused player and
+registers it to end with its cell; the end of a cell pauses it); split, each part would
+reach into the others' state. The frames themselves are frames/live.py's.
 """
 
 from __future__ import annotations

@@ -108,7 +108,7 @@ export function linkQueues({ floorMs, recentMs }) {
 // without that check stepped down at 60 ms / 20 Mbit/s (0.74 of the frames against 0.84).
 export function followRung(
   state,
-  { cap, floorMs, rate, shown, goodput, sizes, linkBound = true, ticks = null },
+  { cap, floorMs, rate, shown, goodput, sizes, linkBound = true },
   now,
 ) {
   if (cap === null || cap === undefined || !(floorMs >= REMOTE_FLOOR_MS)) return null;
@@ -117,7 +117,7 @@ export function followRung(
   const fps = Math.min(rate ?? 0, 1000 / FOLLOW_SPACING_MS);
   if (!(fps > 0)) return s;
   const seen = linkBound || shown === null ? shown : Math.max(shown, fps);
-  return decide(s, { cap, fps, shown: seen, goodput, sizes, drawMs: 0, ticks }, now);
+  return decide(s, { cap, fps, shown: seen, goodput, sizes, drawMs: 0 }, now);
 }
 
 // How many requests may be on their way.
